@@ -1,0 +1,49 @@
+# 数智工会 — every set-up step lives here. Only python3 (3.11+) and make are needed on a fresh machine.
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := .uv/bin/uv
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: install demo serve test test-fast lint bench bench-linkage clean
+
+# uv lives in its own small venv so that `uv sync` (which makes .venv exactly the lock) never removes it.
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv
+
+install: $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra spark --python $(PYTHON)
+	@echo "✔ 依赖已安装到 $(VENV)/"
+
+demo: install
+	$(PY) manage.py migrate --noinput -v0
+	GONGHUI_DEMO=1 $(PY) manage.py load_demo
+	@echo ""
+	@echo "  数智工会演示环境： http://127.0.0.1:$(PORT)/"
+	@echo "  演示账号（密码 demo12345）：huangyan（区总）  dongcheng（东城街道）  yuanqiao（院桥镇）  kuaidi（快递行业联合会）"
+	@echo ""
+	GONGHUI_DEMO=1 $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) --workers 3 --threads 4 --timeout 120 \
+		--access-logfile - --preload
+
+serve:
+	GONGHUI_DEMO=1 $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) --workers 3 --threads 4 --timeout 120
+
+test: install
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check linkage
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: install
+	$(PY) bench/run.py
+
+bench-linkage: install
+	$(PY) bench/linkage/run.py
+
+clean:
+	rm -rf $(VENV) .uv var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gonghui.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("gonghui.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("orgs/", include("gonghui.orgs.urls")),
+    path("", include("gonghui.core.urls")),
+]

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("手机", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    def has_role(self, *roles: str) -> bool:
+        if self.is_superuser:
+            return True
+        return self.role_assignments.filter(active=True, role__in=roles).exists()
+
+    @property
+    def is_district_admin(self) -> bool:
+        return self.has_role(Role.DISTRICT_ADMIN)
+
+
+class Role(models.TextChoices):
+    DISTRICT_ADMIN = "district_admin", "区总管理员"
+    TOWNSHIP_ADMIN = "township_admin", "镇街管理员"
+    UNION_ADMIN = "union_admin", "联合会/基层工会管理员"
+    DEPARTMENT = "department", "部门经办人"
+    READONLY = "readonly", "只读"
+
+
+WRITE_ROLES = (Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN, Role.UNION_ADMIN)
+
+
+class RoleAssignment(models.Model):
+    """A user holds `role` over the subtree rooted at `union`."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    union = models.ForeignKey("orgs.Union", verbose_name="组织节点", on_delete=models.CASCADE, related_name="+")
+    active = models.BooleanField("有效", default=True)
+    created_at = models.DateTimeField("授权时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+        constraints = [models.UniqueConstraint(fields=["user", "role", "union"], name="uniq_role_assignment")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.union}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the plain token is shown once."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField("前缀", max_length=8)
+    name = models.CharField("名称", max_length=50, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def new_plain() -> str:
+        return "gh_" + secrets.token_urlsafe(32)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "gonghui.core"
+    label = "core"
+    verbose_name = "基础数据"
+
+    def ready(self) -> None:
+        from .registry import NavItem, register_nav
+
+        register_nav(NavItem("审计日志", "audit_log", order=900, district_only=True))

@@ -1,0 +1,87 @@
+"""Data scope, one rule in one place.
+
+A user holds role assignments (role, union node). They see the union of the subtrees under their nodes,
+widest wins. Every model that belongs to a place in the tree declares `scope_fields`: the foreign keys to
+`orgs.Union` through which it belongs (an enterprise belongs to its township by territory *and* to the
+union that covers it). `Model.objects.visible_to(user)` is the only way a selector or view starts a read.
+An object outside scope is then simply not found: a 404, like an object that does not exist.
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import reduce
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from gonghui.accounts.models import User
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+def minimal_prefixes(paths: list[str]) -> list[str]:
+    """Drop every path that lies under another one in the list (the wider assignment already covers it)."""
+    result: list[str] = []
+    for path in sorted(set(paths)):
+        if not any(path.startswith(kept) for kept in result):
+            result.append(path)
+    return result
+
+
+def scope_paths(user: Any) -> list[str] | None:
+    """Materialised paths of the subtrees `user` may see; None means everything (superuser).
+
+    Cached on the user object for the life of the request.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    if getattr(user, "is_superuser", False):
+        return None
+    cached = getattr(user, "_scope_paths", None)
+    if cached is not None:
+        return list(cached)
+    from gonghui.accounts.models import RoleAssignment
+
+    paths = minimal_prefixes(
+        list(RoleAssignment.objects.filter(user=user, active=True).values_list("union__path", flat=True))
+    )
+    user._scope_paths = paths
+    return list(paths)
+
+
+def union_subtree_q(paths: list[str], field: str = "path") -> Q:
+    return reduce(operator.or_, (Q(**{f"{field}__startswith": p}) for p in paths))
+
+
+class ScopedQuerySet(models.QuerySet[_M]):
+    """QuerySet with `visible_to(user)`; the model names its tree links in `scope_fields`."""
+
+    def visible_to(self, user: User | Any) -> Self:
+        paths = scope_paths(user)
+        if paths is None:
+            return self
+        if not paths:
+            return self.none()
+        fields: tuple[str, ...] = getattr(self.model, "scope_fields")
+        if fields == ("self",):
+            return self.filter(union_subtree_q(paths))
+        from gonghui.orgs.models import Union
+
+        subtree = Union.objects.filter(union_subtree_q(paths)).values("pk")
+        return self.filter(reduce(operator.or_, (Q(**{f"{f}__in": subtree}) for f in fields)))
+
+    def get_visible(self, user: User | Any, **lookup: Any) -> _M:
+        """Fetch one object through scope; out of scope and absent both raise Http404."""
+        try:
+            return self.visible_to(user).get(**lookup)
+        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404("对象不存在或无权访问") from exc
+
+
+def user_can_see_union(user: Any, union_path: str) -> bool:
+    paths = scope_paths(user)
+    return paths is None or any(union_path.startswith(p) for p in paths)

@@ -1,0 +1,179 @@
+"""Every write to the organisation tree. Each function is one transaction and leaves an audit entry
+(django-auditlog records the model change; `set_actor` names who made it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from gonghui.core.identifiers import normalize_code, org_code_of, uscc_error
+from gonghui.core.models import Region
+
+from .models import Coverage, Enterprise, Union
+
+UNION_KINDS_UNDER: dict[str, tuple[str, ...]] = {
+    Union.Kind.DISTRICT: (Union.Kind.TOWNSHIP, Union.Kind.FEDERATION, Union.Kind.SINGLE, Union.Kind.JOINT),
+    Union.Kind.TOWNSHIP: (Union.Kind.FEDERATION, Union.Kind.SINGLE, Union.Kind.JOINT),
+    Union.Kind.FEDERATION: (Union.Kind.FEDERATION, Union.Kind.SINGLE, Union.Kind.JOINT),
+    Union.Kind.SINGLE: (),
+    Union.Kind.JOINT: (),
+}
+
+
+def clean_union_code(raw: object, *, required: bool = False) -> str | None:
+    """Normalise a union's USCC; unions' codes begin with 81 (registration authority 8 = 工会)."""
+    code = normalize_code(raw)
+    if not code:
+        if required:
+            raise ValidationError("工会统一社会信用代码不能为空")
+        return None
+    error = uscc_error(code)
+    if error:
+        raise ValidationError(error)
+    if not code.startswith("81"):
+        raise ValidationError(f"工会的统一社会信用代码应以“81”开头：{code}")
+    return code
+
+
+def clean_enterprise_code(raw: object) -> str:
+    code = normalize_code(raw)
+    error = uscc_error(code)
+    if error:
+        raise ValidationError(error)
+    return code
+
+
+def union_create(*, actor: Any, parent: Union | None, **fields: Any) -> Union:
+    """Create a union under `parent` (None: a new root). Checks the kind may sit there. Atomic, audited."""
+    kind = fields.get("kind")
+    if kind not in Union.Kind.values:
+        raise ValidationError(f"未知的工会类型：{kind}")
+    if parent is not None and kind not in UNION_KINDS_UNDER[parent.kind]:
+        raise ValidationError(f"{parent.get_kind_display()}下不能设立{Union.Kind(kind).label}")
+    fields["code"] = clean_union_code(fields.get("code"))
+    with transaction.atomic(), set_actor(actor):
+        if parent is None:
+            return Union.add_root(**fields)  # type: ignore[no-any-return]
+        parent = Union.objects.select_for_update().get(pk=parent.pk)
+        return parent.add_child(**fields)  # type: ignore[no-any-return]
+
+
+UNION_EDITABLE = ("name", "code", "region", "chair", "contact", "contact_phone", "founded_on", "status", "federation_type")
+
+
+def union_update(*, actor: Any, union: Union, **fields: Any) -> bool:
+    """Change plain fields of a union; returns whether anything changed. Atomic, audited, idempotent."""
+    if "code" in fields:
+        fields["code"] = clean_union_code(fields["code"])
+    changed = False
+    for name, value in fields.items():
+        if name not in UNION_EDITABLE:
+            raise ValueError(name)
+        if getattr(union, name) != value:
+            setattr(union, name, value)
+            changed = True
+    if changed:
+        with transaction.atomic(), set_actor(actor):
+            union.save()
+    return changed
+
+
+def union_move(*, actor: Any, union: Union, new_parent: Union) -> Union:
+    """Move a union (and its subtree) under `new_parent`. Atomic; writes an audit entry naming both parents."""
+    if new_parent.path.startswith(union.path):
+        raise ValidationError("不能把工会移动到它自己或它的下级之下")
+    if union.kind not in UNION_KINDS_UNDER[new_parent.kind]:
+        raise ValidationError(f"{new_parent.get_kind_display()}下不能设立{union.get_kind_display()}")
+    old_parent = union.get_parent()
+    with transaction.atomic(), set_actor(actor):
+        union.move(new_parent, pos="sorted-child" if Union.node_order_by else "last-child")
+        union.refresh_from_db()
+        LogEntry.objects.log_create(
+            union,
+            action=LogEntry.Action.UPDATE,
+            changes={"上级工会": [str(old_parent), str(new_parent)]},
+            force_log=True,
+        )
+    return union
+
+
+def township_union_for_region(region: Region) -> Union:
+    """The township federation responsible, by territory (属地管理), for `region`."""
+    union = Union.objects.filter(kind=Union.Kind.TOWNSHIP, region=region).first()
+    if union is None:
+        raise ValidationError(f"镇街“{region.name}”没有对应的镇(街道)总工会")
+    return union
+
+
+def enterprise_upsert(*, actor: Any, uscc: str, **fields: Any) -> tuple[Enterprise, str]:
+    """Create or update the enterprise with this USCC. Returns (enterprise, "created"|"updated"|"unchanged").
+
+    Idempotent: the same values twice change nothing. The territory follows the region.
+    """
+    code = clean_enterprise_code(uscc)
+    region = fields.get("region")
+    if region is not None and "territory" not in fields:
+        fields["territory"] = township_union_for_region(region)
+    with transaction.atomic(), set_actor(actor):
+        existing = Enterprise.objects.select_for_update().filter(uscc=code).first()
+        if existing is None:
+            if "territory" not in fields:
+                raise ValidationError(f"企业“{fields.get('name', code)}”缺少所在镇街")
+            ent = Enterprise.objects.create(uscc=code, org_code=org_code_of(code), **fields)
+            return ent, "created"
+        changed = [name for name, value in fields.items() if getattr(existing, name) != value]
+        if not changed:
+            return existing, "unchanged"
+        for name in changed:
+            setattr(existing, name, fields[name])
+        existing.save()
+        return existing, "updated"
+
+
+def coverage_start(
+    *, actor: Any, union: Union, enterprise: Enterprise, started_on: dt.date | None = None, note: str = ""
+) -> Coverage:
+    """Make `union` the union that covers `enterprise` from `started_on`, ending any other open coverage.
+
+    A single union (单独建会) covers one enterprise; a joint union many. Idempotent when already covered
+    by the same union. Atomic; the one-open-coverage constraint settles races.
+    """
+    if not union.is_grassroots:
+        raise ValidationError(f"只有基层工会才能覆盖企业：{union.name}是{union.get_kind_display()}")
+    started_on = started_on or timezone.localdate()
+    with transaction.atomic(), set_actor(actor):
+        enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        current = Coverage.objects.filter(enterprise=enterprise, ended_on__isnull=True).first()
+        if current is not None and current.union_id == union.pk:
+            return current
+        if union.kind == Union.Kind.SINGLE:
+            other = (
+                Coverage.objects.filter(union=union, ended_on__isnull=True).exclude(enterprise=enterprise).first()
+            )
+            if other is not None:
+                raise ValidationError(f"单独建会的{union.name}已覆盖{other.enterprise.name}，不能再覆盖其他企业")
+        if current is not None:
+            current.ended_on = started_on
+            current.save(update_fields=["ended_on"])
+        coverage = Coverage.objects.create(union=union, enterprise=enterprise, started_on=started_on, note=note)
+        enterprise.covering_union = union
+        enterprise.save(update_fields=["covering_union", "updated_at"])
+        return coverage
+
+
+def coverage_end(*, actor: Any, enterprise: Enterprise, ended_on: dt.date | None = None) -> bool:
+    """End the open coverage of `enterprise`, if any. History stays. Atomic, audited, idempotent."""
+    with transaction.atomic(), set_actor(actor):
+        current = Coverage.objects.select_for_update().filter(enterprise=enterprise, ended_on__isnull=True).first()
+        if current is None:
+            return False
+        current.ended_on = ended_on or timezone.localdate()
+        current.save(update_fields=["ended_on"])
+        Enterprise.objects.filter(pk=enterprise.pk).update(covering_union=None)
+        return True
