@@ -56,9 +56,11 @@ INSTALLED_APPS = [
     "auditlog",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "ninja",  # serves the API docs' Swagger UI from its own static files instead of a CDN
     "gonghui.core",
     "gonghui.accounts",
     "gonghui.orgs",
+    "gonghui.members",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +141,12 @@ AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+# API clients get a JSON 429 with a zh-hans `detail`; the console keeps the template above.
+AXES_LOCKOUT_CALLABLE = "gonghui.accounts.lockout.lockout_response"
+
+# API lists: limit defaults to 100; a limit above 1000 (or a negative offset) is a 422, not silently clamped.
+NINJA_PAGINATION_PER_PAGE = 100
+NINJA_PAGINATION_MAX_LIMIT = 1000
 
 CACHES = {
     "default": {

@@ -1,0 +1,409 @@
+"""Every write on members: joining, approvals, transfers, membership changes, ID reveal.
+
+Each public function is one transaction and leaves history (MembershipEvent) and an audit entry. Races
+between joins of the same person are settled by unique constraints (one person per ID blind index, one
+open membership per person, one pending transfer per person), never by read-then-write alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from auditlog.context import set_actor
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gonghui.core import crypto
+from gonghui.core.audit import audit_access
+from gonghui.core.identifiers import IdNumber, parse_id_number
+from gonghui.orgs.models import Enterprise, Union
+
+from .models import (
+    FunnelEvent,
+    JoinSettings,
+    Membership,
+    MembershipEvent,
+    Occupation,
+    Person,
+    Political,
+    Recruiter,
+    TransferRequest,
+)
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+TRANSFER_AUTO_DAYS = 7
+CARD_PREFIX: str = getattr(settings, "GONGHUI_CARD_PREFIX", "3310")
+
+
+def luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def card_number(person_pk: int) -> str:
+    """The member card number: installation prefix + 8-digit serial + Luhn check digit. Derived from the
+    person's primary key, so two concurrent joins can never be given the same number."""
+    body = f"{CARD_PREFIX}{person_pk:08d}"
+    return body + luhn_digit(body)
+
+
+def clean_phone(raw: object) -> str:
+    """Mobile number: 11 digits, 1[3-9]…; Excel numbers, +86 and spaces are tolerated."""
+    from gonghui.core.excel import cell_text
+
+    text = re.sub(r"[\s\-]", "", cell_text(raw))
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("86") and len(text) == 13:
+        text = text[2:]
+    if not text:
+        return ""
+    if not PHONE_RE.match(text):
+        raise ValidationError(f"手机号码格式错误：{raw}（应为1开头的11位数字）")
+    return text
+
+
+def clean_id(raw: object) -> IdNumber:
+    try:
+        return parse_id_number(raw)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def clean_name(raw: object) -> str:
+    from gonghui.core.excel import cell_text
+
+    name = re.sub(r"\s+", "", cell_text(raw))
+    if not name:
+        raise ValidationError("姓名不能为空")
+    if len(name) > 30 or re.search(r"\d", name):
+        raise ValidationError(f"姓名格式错误：{raw}")
+    return name
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """outcome: created (a new member), existing (already a member of this union), pending (awaits the
+    chair's approval), transfer_requested (a member elsewhere: a transfer request was made)."""
+
+    person: Person
+    membership: Membership | None
+    outcome: str
+    transfer: TransferRequest | None = None
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "created": "已入会",
+            "existing": "已是本会会员",
+            "pending": "待审核",
+            "transfer_requested": "转会待审批",
+        }[self.outcome]
+
+
+def _event(
+    *, person: Person, membership: Membership, kind: str, on: dt.date, reason: str = "", actor: Any = None
+) -> None:
+    MembershipEvent.objects.create(
+        person=person,
+        membership=membership,
+        union_id=membership.union_id,
+        kind=kind,
+        on=on,
+        reason=reason[:200],
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+def person_defaults(
+    *,
+    ident: IdNumber,
+    name: str,
+    phone: str,
+    employer: Enterprise | None,
+    employer_name: str,
+    occupation: str,
+    political: str,
+    education: str,
+) -> dict[str, Any]:
+    """The stored fields of a new Person (encrypted ID, blind index, masked form, derived sex and birth)."""
+    return {
+        "name": name,
+        "id_cipher": crypto.encrypt(ident.number),
+        "id_index": crypto.blind_index(ident.number),
+        "id_masked": ident.masked,
+        "birth_date": ident.birth_date,
+        "sex": ident.sex,
+        "phone": phone,
+        "employer": employer,
+        "employer_name": employer_name or (employer.name if employer else ""),
+        "occupation": occupation if occupation in Occupation.values else Occupation.OTHER,
+        "political": political if political in Political.values else Political.MASSES,
+        "education": education,
+    }
+
+
+def person_lookup(id_number: object) -> Person | None:
+    """Find a person by any accepted spelling of their ID number, through the blind index."""
+    try:
+        ident = parse_id_number(id_number)
+    except ValueError:
+        return None
+    return Person.objects.filter(id_index=crypto.blind_index(ident.number)).first()
+
+
+def member_join(
+    *,
+    union: Union,
+    name: object,
+    id_number: object,
+    phone: object = "",
+    employer: Enterprise | None = None,
+    employer_name: str = "",
+    occupation: str = Occupation.OTHER,
+    political: str = Political.MASSES,
+    education: str = "",
+    source: str = Membership.Source.SCAN,
+    recruiter: Recruiter | None = None,
+    joined_on: dt.date | None = None,
+    actor: Any = None,
+) -> JoinResult:
+    """A person joins `union`. Idempotent: the same person joining the same union again gets the same
+    membership and card. A person active in another union gets a transfer request, never a second
+    membership. Atomic; safe under concurrent joins of the same person (unique constraints + retry)."""
+    if not union.is_grassroots and union.kind != Union.Kind.FEDERATION:
+        raise ValidationError(f"{union.name}不直接接收会员，请选择基层工会或工会联合会")
+    ident = clean_id(id_number)
+    clean = {"name": clean_name(name), "phone": clean_phone(phone)}
+    joined_on = joined_on or timezone.localdate()
+    join_settings = JoinSettings.objects.filter(union=union).first()
+    if source == Membership.Source.SCAN and join_settings is not None and not join_settings.open:
+        raise ValidationError(f"{union.name}暂未开放扫码入会")
+    needs_approval = source == Membership.Source.SCAN and join_settings is not None and join_settings.requires_approval
+    index = crypto.blind_index(ident.number)
+    last_error: IntegrityError | None = None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic(), set_actor(actor):
+                return _join_once(
+                    union=union, ident=ident, index=index, clean=clean, employer=employer,
+                    employer_name=employer_name, occupation=occupation, political=political, education=education,
+                    source=source, recruiter=recruiter, joined_on=joined_on, needs_approval=needs_approval,
+                    actor=actor,
+                )
+        except IntegrityError as exc:  # a concurrent join of the same person won: read what it wrote
+            last_error = exc
+    raise ValidationError("系统繁忙，请稍后再试") from last_error
+
+
+def _join_once(
+    *, union: Union, ident: IdNumber, index: str, clean: dict[str, str], employer: Enterprise | None,
+    employer_name: str, occupation: str, political: str, education: str, source: str,
+    recruiter: Recruiter | None, joined_on: dt.date, needs_approval: bool, actor: Any,
+) -> JoinResult:
+    person = Person.objects.select_for_update().filter(id_index=index).first()
+    if person is None:
+        person = Person.objects.create(
+            **person_defaults(
+                ident=ident, name=clean["name"], phone=clean["phone"], employer=employer,
+                employer_name=employer_name, occupation=occupation, political=political, education=education,
+            )
+        )
+        person.member_no = card_number(person.pk)
+        person.save(update_fields=["member_no"])
+    open_m = Membership.objects.select_for_update().filter(person=person, status__in=Membership.OPEN).first()
+    if open_m is not None and open_m.union_id == union.pk:
+        return JoinResult(person=person, membership=open_m,
+                          outcome="pending" if open_m.status == Membership.Status.PENDING else "existing")
+    if open_m is not None:
+        if open_m.status == Membership.Status.PENDING:
+            raise ValidationError(f"您在{open_m.union.name}的入会申请尚在审核中，请等待审核结果")
+        pending = TransferRequest.objects.filter(person=person, status=TransferRequest.Status.PENDING).first()
+        if pending is not None:
+            if pending.to_union_id != union.pk:
+                raise ValidationError(f"您已有转入{pending.to_union.name}的转会申请在审批中")
+            return JoinResult(person=person, membership=open_m, outcome="transfer_requested", transfer=pending)
+        transfer = TransferRequest.objects.create(
+            person=person, from_membership=open_m, from_union_id=open_m.union_id, to_union=union,
+            reason="扫码入会（已是其他工会会员）" if source == Membership.Source.SCAN else "转会",
+            due_at=timezone.now() + dt.timedelta(days=TRANSFER_AUTO_DAYS),
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None, recruiter=recruiter,
+        )
+        return JoinResult(person=person, membership=open_m, outcome="transfer_requested", transfer=transfer)
+    status = Membership.Status.PENDING if needs_approval else Membership.Status.ACTIVE
+    membership = Membership.objects.create(
+        person=person, union=union, status=status, joined_on=joined_on, source=source, recruiter=recruiter
+    )
+    _event(person=person, membership=membership, kind=(MembershipEvent.Kind.APPLY if needs_approval
+                                                        else MembershipEvent.Kind.JOIN),
+           on=joined_on, reason=Membership.Source(source).label, actor=actor)
+    person.current_union = union
+    person.save(update_fields=["current_union", "updated_at"])
+    if not needs_approval and source == Membership.Source.SCAN:
+        FunnelEvent.objects.create(union=union, recruiter=recruiter, stage=FunnelEvent.Stage.MEMBER)
+    return JoinResult(person=person, membership=membership, outcome="pending" if needs_approval else "created")
+
+
+def join_decide(*, actor: Any, membership: Membership, approve: bool, reason: str = "") -> Membership:
+    """The chair approves or rejects a pending join. Atomic, audited; deciding twice is refused."""
+    with transaction.atomic(), set_actor(actor):
+        m = Membership.objects.select_for_update().select_related("person").get(pk=membership.pk)
+        if m.status != Membership.Status.PENDING:
+            raise ValidationError("该申请已处理")
+        today = timezone.localdate()
+        if approve:
+            m.status = Membership.Status.ACTIVE
+            m.joined_on = today
+            m.save(update_fields=["status", "joined_on"])
+            _event(person=m.person, membership=m, kind=MembershipEvent.Kind.APPROVE, on=today, reason=reason,
+                   actor=actor)
+            if m.source == Membership.Source.SCAN:
+                FunnelEvent.objects.create(union_id=m.union_id, recruiter=m.recruiter, stage=FunnelEvent.Stage.MEMBER)
+        else:
+            m.status = Membership.Status.REJECTED
+            m.ended_on = today
+            m.save(update_fields=["status", "ended_on"])
+            _event(person=m.person, membership=m, kind=MembershipEvent.Kind.REJECT, on=today, reason=reason,
+                   actor=actor)
+            Person.objects.filter(pk=m.person_id, current_union_id=m.union_id).update(current_union=None)
+        return m
+
+
+def transfer_request(*, actor: Any, person: Person, to_union: Union, reason: str = "") -> TransferRequest:
+    """The destination union asks to take `person` over. Idempotent for the same destination."""
+    if not to_union.is_grassroots and to_union.kind != Union.Kind.FEDERATION:
+        raise ValidationError(f"{to_union.name}不直接接收会员")
+    with transaction.atomic(), set_actor(actor):
+        open_m = Membership.objects.select_for_update().filter(person=person, status__in=Membership.OPEN).first()
+        if open_m is None:
+            raise ValidationError(f"{person.name}目前不是任何工会的会员，请直接办理入会")
+        if open_m.union_id == to_union.pk:
+            raise ValidationError(f"{person.name}已是{to_union.name}的会员")
+        existing = TransferRequest.objects.filter(person=person, status=TransferRequest.Status.PENDING).first()
+        if existing is not None:
+            if existing.to_union_id == to_union.pk:
+                return existing
+            raise ValidationError(f"{person.name}已有转入{existing.to_union.name}的申请在审批中")
+        return TransferRequest.objects.create(
+            person=person, from_membership=open_m, from_union_id=open_m.union_id, to_union=to_union,
+            reason=reason[:200], due_at=timezone.now() + dt.timedelta(days=TRANSFER_AUTO_DAYS),
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+
+
+def _transfer_complete(*, transfer: TransferRequest, actor: Any, status: str) -> None:
+    today = timezone.localdate()
+    old = Membership.objects.select_for_update().get(pk=transfer.from_membership_id)
+    person = transfer.person
+    if old.status in Membership.OPEN:
+        old.status = Membership.Status.TRANSFERRED
+        old.ended_on = today
+        old.save(update_fields=["status", "ended_on"])
+        _event(person=person, membership=old, kind=MembershipEvent.Kind.TRANSFER_OUT, on=today,
+               reason=f"转入{transfer.to_union.name}", actor=actor)
+    new = Membership.objects.create(person=person, union_id=transfer.to_union_id, status=Membership.Status.ACTIVE,
+                                    joined_on=today, source=Membership.Source.TRANSFER, recruiter=transfer.recruiter)
+    _event(person=person, membership=new, kind=MembershipEvent.Kind.TRANSFER_IN, on=today,
+           reason=f"自{transfer.from_union.name}转入" + ("（逾期自动完成）" if status == TransferRequest.Status.AUTO else ""),
+           actor=actor)
+    Person.objects.filter(pk=person.pk).update(current_union_id=transfer.to_union_id, updated_at=timezone.now())
+    transfer.status = status
+    transfer.decided_at = timezone.now()
+    transfer.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    transfer.save(update_fields=["status", "decided_at", "decided_by"])
+
+
+def transfer_decide(*, actor: Any, transfer: TransferRequest, approve: bool, reason: str = "") -> TransferRequest:
+    """The origin union approves (the person moves, history kept whole) or rejects. Atomic, audited."""
+    with transaction.atomic(), set_actor(actor):
+        t = TransferRequest.objects.select_for_update().select_related("person", "from_union", "to_union").get(
+            pk=transfer.pk
+        )
+        if t.status != TransferRequest.Status.PENDING:
+            raise ValidationError("该转会申请已处理")
+        if approve:
+            _transfer_complete(transfer=t, actor=actor, status=TransferRequest.Status.APPROVED)
+        else:
+            t.status = TransferRequest.Status.REJECTED
+            t.decided_at = timezone.now()
+            t.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+            t.reason = (t.reason + "；拒绝原因：" + reason)[:200] if reason else t.reason
+            t.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+        return t
+
+
+def transfer_complete_due(*, now: dt.datetime | None = None) -> int:
+    """Complete every pending transfer whose 7 days have passed without an answer. Idempotent; returns how
+    many were completed. Run by `manage.py complete_due_transfers` and before the transfer inbox shows."""
+    now = now or timezone.now()
+    done = 0
+    for pk in list(
+        TransferRequest.objects.filter(status=TransferRequest.Status.PENDING, due_at__lte=now).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            t = TransferRequest.objects.select_for_update().select_related("person", "from_union", "to_union").get(pk=pk)
+            if t.status == TransferRequest.Status.PENDING and t.due_at <= now:
+                _transfer_complete(transfer=t, actor=None, status=TransferRequest.Status.AUTO)
+                done += 1
+    return done
+
+
+CHANGE_TARGETS = {
+    MembershipEvent.Kind.RETAIN: (Membership.Status.RETAINED, (Membership.Status.ACTIVE,)),
+    MembershipEvent.Kind.RESTORE: (Membership.Status.ACTIVE, (Membership.Status.RETAINED,)),
+    MembershipEvent.Kind.LEAVE: (Membership.Status.LEFT, (Membership.Status.ACTIVE, Membership.Status.RETAINED)),
+    MembershipEvent.Kind.EXPEL: (Membership.Status.EXPELLED, (Membership.Status.ACTIVE, Membership.Status.RETAINED)),
+}
+
+
+def membership_change(
+    *, actor: Any, membership: Membership, kind: str, reason: str, on: dt.date | None = None
+) -> Membership:
+    """保留会籍 / 恢复会籍 / 退会 / 除名, with date and reason (除名 and 退会 need a reason). Atomic, audited."""
+    if kind not in CHANGE_TARGETS:
+        raise ValidationError(f"不支持的会籍变动：{kind}")
+    target, allowed_from = CHANGE_TARGETS[kind]
+    if kind in (MembershipEvent.Kind.LEAVE, MembershipEvent.Kind.EXPEL) and not reason.strip():
+        raise ValidationError("请填写原因")
+    on = on or timezone.localdate()
+    with transaction.atomic(), set_actor(actor):
+        m = Membership.objects.select_for_update().select_related("person").get(pk=membership.pk)
+        if m.status not in allowed_from:
+            raise ValidationError(f"当前状态为“{m.get_status_display()}”，不能办理{MembershipEvent.Kind(kind).label}")
+        m.status = target
+        if target in (Membership.Status.LEFT, Membership.Status.EXPELLED):
+            m.ended_on = on
+            Person.objects.filter(pk=m.person_id).update(current_union=None)
+            TransferRequest.objects.filter(person_id=m.person_id, status=TransferRequest.Status.PENDING).update(
+                status=TransferRequest.Status.CANCELLED, decided_at=timezone.now()
+            )
+        m.save(update_fields=["status", "ended_on"])
+        _event(person=m.person, membership=m, kind=kind, on=on, reason=reason, actor=actor)
+        return m
+
+
+def id_reveal(*, actor: Any, person: Person, reason: str) -> str:
+    """The full ID number, for a user holding members.reveal_id who gives a reason; the read is audited."""
+    if not actor.has_perm("members.reveal_id"):
+        raise PermissionDenied("您没有查看完整身份证号码的权限")
+    if len(reason.strip()) < 2:
+        raise ValidationError("请填写查看原因")
+    audit_access(actor=actor, obj=person, what=f"查看完整身份证号码，原因：{reason.strip()[:100]}")
+    return crypto.decrypt(person.id_cipher)
+
+
+def funnel_record(*, union: Union, recruiter: Recruiter | None, stage: str) -> None:
+    """Count one scan or one submission of the join form (the member stage is written by member_join)."""
+    FunnelEvent.objects.create(union=union, recruiter=recruiter, stage=stage)
