@@ -7,6 +7,7 @@ from ninja.errors import HttpError
 from gonghui.core.scope import scope_paths
 
 from . import services
+from .lockout import locked_detail
 from .models import RoleAssignment
 
 router = Router(tags=["认证与用户"])
@@ -22,15 +23,32 @@ class TokenOut(Schema):
     token: str
 
 
-@router.post("/auth/token", auth=None, response=TokenOut, summary="用户名密码换取访问令牌")
+class ErrorOut(Schema):
+    detail: str
+
+
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: ErrorOut, 429: ErrorOut},
+    summary="用户名密码换取访问令牌",
+    description="失败计入登录锁定（连续 5 次失败锁定 30 分钟，锁定期间返回 429）。"
+    "令牌只显示这一次，服务器仅保存其摘要。",
+)
 def auth_token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
-    token = services.token_issue(request=request, username=payload.username, password=payload.password, name=payload.name)
+    token = services.token_issue(
+        request=request, username=payload.username, password=payload.password, name=payload.name
+    )
+    if getattr(request, "axes_locked_out", False):
+        raise HttpError(429, locked_detail(request))
     if token is None:
-        raise HttpError(401, "用户名或密码错误，或账号已被锁定")
+        raise HttpError(401, "用户名或密码错误")
     return {"token": token}
 
 
-@router.post("/auth/revoke", response={204: None}, summary="吊销当前令牌")
+@router.post(
+    "/auth/revoke", response={204: None}, summary="吊销当前令牌", description="吊销本次请求所用的 Bearer 令牌；幂等。"
+)
 def auth_revoke(request: HttpRequest) -> tuple[int, None]:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -57,7 +75,7 @@ class MeOut(Schema):
 @router.get("/me", response=MeOut, summary="当前用户与数据范围")
 def me(request: HttpRequest) -> dict[str, object]:
     user = request.user
-    assignments = RoleAssignment.objects.filter(user=user, active=True).select_related("union")
+    assignments = RoleAssignment.objects.filter(user_id=int(user.pk or 0), active=True).select_related("union")
     paths = scope_paths(user)
     from gonghui.orgs.models import Union
 

@@ -13,6 +13,7 @@ import operator
 from functools import reduce
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -66,7 +67,7 @@ class ScopedQuerySet(models.QuerySet[_M]):
             return self
         if not paths:
             return self.none()
-        fields: tuple[str, ...] = getattr(self.model, "scope_fields")
+        fields: tuple[str, ...] = self.model.scope_fields  # type: ignore[attr-defined]
         if fields == ("self",):
             return self.filter(union_subtree_q(paths))
         from gonghui.orgs.models import Union
@@ -78,7 +79,7 @@ class ScopedQuerySet(models.QuerySet[_M]):
         """Fetch one object through scope; out of scope and absent both raise Http404."""
         try:
             return self.visible_to(user).get(**lookup)
-        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
+        except (ObjectDoesNotExist, ValueError, TypeError) as exc:
             raise Http404("对象不存在或无权访问") from exc
 
 

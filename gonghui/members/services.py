@@ -360,7 +360,7 @@ def transfer_complete_due(*, now: dt.datetime | None = None) -> int:
     return done
 
 
-CHANGE_TARGETS = {
+CHANGE_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
     MembershipEvent.Kind.RETAIN: (Membership.Status.RETAINED, (Membership.Status.ACTIVE,)),
     MembershipEvent.Kind.RESTORE: (Membership.Status.ACTIVE, (Membership.Status.RETAINED,)),
     MembershipEvent.Kind.LEAVE: (Membership.Status.LEFT, (Membership.Status.ACTIVE, Membership.Status.RETAINED)),

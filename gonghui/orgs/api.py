@@ -1,10 +1,8 @@
-from __future__ import annotations
-
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import selectors
@@ -13,17 +11,9 @@ from .models import Enterprise, Union
 router = Router(tags=["组织体系"])
 
 
-class Pagination(LimitOffsetPagination):
-    """limit (default 100, max 1000) / offset → {"items": [...], "count": N}."""
-
-    class Input(Schema):
-        limit: int = 100
-        offset: int = 0
-
-    def paginate_queryset(self, queryset: Any, pagination: Any, **params: Any) -> Any:
-        limit = max(1, min(int(pagination.limit), 1000))
-        offset = max(0, int(pagination.offset))
-        return {"items": queryset[offset : offset + limit], "count": self._items_count(queryset)}
+# Paging is ninja's own LimitOffsetPagination: limit defaults to 100 and is at most 1000
+# (NINJA_PAGINATION_PER_PAGE / NINJA_PAGINATION_MAX_LIMIT in settings); limit > 1000 or offset < 0 is a 422.
+# Every list answers {"items": [...], "count": N}.
 
 
 class UnionOut(Schema):
@@ -45,14 +35,14 @@ class UnionOut(Schema):
 
     @staticmethod
     def resolve_region(obj: Union) -> str | None:
-        return obj.region.name if obj.region_id else None
+        return obj.region.name if obj.region is not None else None
 
 
 class UnionFilters(Schema):
-    kind: str = ""
-    parent: int | None = None
-    q: str = ""
-    status: str = ""
+    kind: Union.Kind | None = Field(None, description="类型")
+    parent: int | None = Field(None, description="只列出该工会的直接下级")
+    q: str = Field("", description="名称包含，或统一社会信用代码前缀")
+    status: Union.Status | None = Field(None, description="状态")
 
 
 def _with_parent_ids(unions: list[Union]) -> list[Union]:
@@ -64,9 +54,11 @@ def _with_parent_ids(unions: list[Union]) -> list[Union]:
     return unions
 
 
-class _ParentResolvingPagination(Pagination):
-    def paginate_queryset(self, queryset: Any, pagination: Any, **params: Any) -> Any:
-        page = super().paginate_queryset(queryset, pagination, **params)
+class _ParentResolvingPagination(LimitOffsetPagination):
+    """The library's paging, then every parent id of the page in one query."""
+
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
         page["items"] = _with_parent_ids(list(page["items"]))
         return page
 
@@ -75,7 +67,11 @@ class _ParentResolvingPagination(Pagination):
 @paginate(_ParentResolvingPagination)
 def union_list(request: HttpRequest, filters: Query[UnionFilters]) -> Any:
     return selectors.union_list(
-        user=request.user, kind=filters.kind, parent=filters.parent, q=filters.q.strip(), status=filters.status
+        user=request.user,
+        kind=filters.kind or "",
+        parent=filters.parent,
+        q=filters.q.strip(),
+        status=filters.status or "",
     )
 
 
@@ -105,7 +101,7 @@ class EnterpriseOut(Schema):
 
     @staticmethod
     def resolve_township(obj: Enterprise) -> str:
-        return obj.region.name if obj.region_id else obj.territory.name
+        return obj.region.name if obj.region is not None else obj.territory.name
 
     @staticmethod
     def resolve_covered(obj: Enterprise) -> bool:
@@ -113,20 +109,19 @@ class EnterpriseOut(Schema):
 
 
 class EnterpriseQuery(Schema):
-    q: str = ""
-    township: int | None = None
-    covered: bool | None = None
-    min_headcount: int | None = None
-    status: str = ""
-    sort: str = "name"
+    q: str = Field("", description="名称包含，或统一社会信用代码前缀")
+    township: int | None = Field(None, description="属地镇(街道)总工会的 id")
+    covered: bool | None = Field(None, description="true 已建会（有覆盖工会），false 未建会")
+    min_headcount: int | None = Field(None, ge=0, description="参保人数不少于")
+    status: Enterprise.Status | None = Field(None, description="经营状态")
+    sort: Literal["name", "-headcount", "headcount", "uscc", "-updated"] = Field("name", description="排序")
 
 
 @router.get("/enterprises", response=list[EnterpriseOut], summary="企业列表")
-@paginate(Pagination)
+@paginate(LimitOffsetPagination)
 def enterprise_list(request: HttpRequest, filters: Query[EnterpriseQuery]) -> Any:
-    return selectors.enterprise_list(
-        user=request.user, filters=selectors.EnterpriseFilters(**{**filters.dict(), "q": filters.q.strip()})
-    )
+    params = {**filters.dict(), "q": filters.q.strip(), "status": filters.status or ""}
+    return selectors.enterprise_list(user=request.user, filters=selectors.EnterpriseFilters(**params))
 
 
 @router.get("/enterprises/{enterprise_id}", response=EnterpriseOut, summary="企业详情")

@@ -59,9 +59,9 @@ def union_create(*, actor: Any, parent: Union | None, **fields: Any) -> Union:
     fields["code"] = clean_union_code(fields.get("code"))
     with transaction.atomic(), set_actor(actor):
         if parent is None:
-            return Union.add_root(**fields)  # type: ignore[no-any-return]
+            return Union.add_root(**fields)
         parent = Union.objects.select_for_update().get(pk=parent.pk)
-        return parent.add_child(**fields)  # type: ignore[no-any-return]
+        return parent.add_child(**fields)
 
 
 UNION_EDITABLE = ("name", "code", "region", "chair", "contact", "contact_phone", "founded_on", "status", "federation_type")
