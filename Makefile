@@ -24,11 +24,14 @@ demo: install
 	@echo "  数智工会演示环境： http://127.0.0.1:$(PORT)/"
 	@echo "  演示账号（密码 demo12345）：huangyan（区总）  dongcheng（东城街道）  yuanqiao（院桥镇）  kuaidi（快递行业联合会）"
 	@echo ""
-	GONGHUI_DEMO=1 $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) --workers 3 --threads 4 --timeout 120 \
-		--access-logfile - --preload
+	$(MAKE) --no-print-directory serve
 
+# The web server and one background worker (imports, bulletins) side by side; Ctrl-C stops both.
 serve:
-	GONGHUI_DEMO=1 $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) --workers 3 --threads 4 --timeout 120
+	@GONGHUI_DEMO=1 $(PY) manage.py db_worker --interval 1 >var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	GONGHUI_DEMO=1 $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) --workers 3 --threads 4 \
+		--timeout 120 --access-logfile -
 
 test: install
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
