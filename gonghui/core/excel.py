@@ -19,6 +19,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import python_calamine
@@ -80,13 +81,15 @@ class Table:
 # ---------------------------------------------------------------- sniffing and safety
 
 
-def sniff(data: bytes) -> str:
-    """'xlsx' | 'ods' | 'xls' | 'csv' by content. Raises SpreadsheetError for anything else."""
+def sniff(data: bytes, *, path: Path | None = None) -> str:
+    """'xlsx' | 'ods' | 'xls' | 'csv' by content. Raises SpreadsheetError for anything else.
+
+    With `path`, `data` may be just the file's first bytes (a zip is then opened from the path)."""
     if not data or not data.strip():
         raise SpreadsheetError("文件是空的，请检查后重新上传")
     if data[:4] == b"PK\x03\x04":
         try:
-            zf = zipfile.ZipFile(io.BytesIO(data))
+            zf = zipfile.ZipFile(path if path is not None else io.BytesIO(data))
             names = set(zf.namelist())
         except zipfile.BadZipFile as exc:
             raise SpreadsheetError("文件已损坏，无法作为 Excel 打开") from exc
@@ -108,9 +111,9 @@ def sniff(data: bytes) -> str:
     return "csv"
 
 
-def check_zip_bomb(data: bytes) -> None:
+def check_zip_bomb(data: bytes | Path) -> None:
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(data if isinstance(data, Path) else io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise SpreadsheetError("文件已损坏，无法作为 Excel 打开") from exc
     total = 0
@@ -203,13 +206,8 @@ def is_blank(values: Iterable[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def read_table(data: bytes, columns: Sequence[Column], *, sheet: str | None = None) -> Table:
-    """Read a spreadsheet into rows keyed by column key. Raises SpreadsheetError (zh-hans) when the file
-    cannot be read or a required column is missing. Values are kept as calamine gives them (str, int,
-    float, date, datetime); callers parse each with the helpers below."""
-    name, grid = read_grid(data, sheet=sheet)
-    if not grid or is_blank(v for r in grid for v in r):
-        raise SpreadsheetError("文件中没有数据")
+def checked_header(grid: Sequence[Sequence[Any]], columns: Sequence[Column]) -> tuple[int, dict[str, int], list[str]]:
+    """find_header, then refuse a file without the required columns or with an ambiguous (repeated) one."""
     header_idx, mapping = find_header(grid, columns)
     missing = [c.label for c in columns if c.required and c.key not in mapping]
     if header_idx < 0 or missing:
@@ -222,6 +220,17 @@ def read_table(data: bytes, columns: Sequence[Column], *, sheet: str | None = No
     dup_used = [columns_key for columns_key, j in mapping.items() if norm_header(headers[j]) in dupes]
     if dup_used:
         raise SpreadsheetError(f"表头有重复的列名：{'、'.join(sorted(dupes))}，无法确定使用哪一列")
+    return header_idx, mapping, headers
+
+
+def read_table(data: bytes, columns: Sequence[Column], *, sheet: str | None = None) -> Table:
+    """Read a spreadsheet into rows keyed by column key. Raises SpreadsheetError (zh-hans) when the file
+    cannot be read or a required column is missing. Values are kept as calamine gives them (str, int,
+    float, date, datetime); callers parse each with the helpers below."""
+    name, grid = read_grid(data, sheet=sheet)
+    if not grid or is_blank(v for r in grid for v in r):
+        raise SpreadsheetError("文件中没有数据")
+    header_idx, mapping, headers = checked_header(grid, columns)
     table = Table(headers=headers, mapping=mapping, header_row=header_idx + 1, sheet=name)
     for offset, raw in enumerate(grid[header_idx + 1 :], start=header_idx + 2):
         raw = list(raw)
@@ -237,6 +246,128 @@ def read_table(data: bytes, columns: Sequence[Column], *, sheet: str | None = No
             continue
         table.rows.append(Row(number=offset, values=values, raw=raw))
     return table
+
+
+# ---------------------------------------------------------------- streaming (large files)
+
+CSV_HEAD_BYTES = 1 << 20
+
+
+def _csv_encoding(head: bytes) -> str:
+    """The encoding of a CSV judged from its first bytes (a multi-byte character cut at the end is fine)."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return encoding
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4 and len(head) >= CSV_HEAD_BYTES:
+                return encoding
+    best = from_bytes(head[:200000]).best()
+    if best is None:
+        raise SpreadsheetError("无法识别文件的文字编码，请另存为 UTF-8 或 Excel 格式")
+    return str(best.encoding)
+
+
+def iter_grid(path: Path, *, sheet: str | None = None) -> tuple[str, Iterator[tuple[int, list[Any]]]]:
+    """Like read_grid, from a file on disk, lazily: (sheet name, iterator of (Excel row number, cells)).
+
+    A CSV is streamed in constant memory. xlsx/xls/ods rows reach Python one at a time (calamine holds the
+    sheet's cells in compact native memory, not as Python objects)."""
+    with open(path, "rb") as fh:
+        head = fh.read(CSV_HEAD_BYTES)
+    kind = sniff(head, path=path)
+    if kind == "csv":
+        encoding = _csv_encoding(head)
+        sample = head[:8192].decode(encoding, errors="ignore")
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel
+
+        def csv_rows() -> Iterator[tuple[int, list[Any]]]:
+            with open(path, encoding=encoding, newline="") as text:
+                try:
+                    yield from enumerate(csv.reader(text, dialect), start=1)
+                except UnicodeDecodeError as exc:
+                    raise SpreadsheetError("文件中的文字编码前后不一致，请另存为 UTF-8 格式后再上传") from exc
+
+        return "CSV", csv_rows()
+    if kind in ("xlsx", "ods"):
+        check_zip_bomb(path)
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError as exc:
+        raise SpreadsheetError("文件已加密（设置了打开密码），请在 Excel 中取消密码后再上传") from exc
+    except Exception as exc:  # calamine raises several types for a broken file
+        raise SpreadsheetError(f"文件已损坏或格式不受支持，无法读取（{type(exc).__name__}）") from exc
+    if sheet:
+        if sheet not in wb.sheet_names:
+            raise SpreadsheetError(f"找不到工作表“{sheet}”，文件中的工作表有：{'、'.join(wb.sheet_names)}")
+        name = sheet
+    else:
+        visible = [
+            m.name
+            for m in wb.sheets_metadata
+            if str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower()
+            and "worksheet" in str(m.typ).lower()
+        ]
+        if not visible:
+            raise SpreadsheetError("文件中没有可见的工作表")
+        name = visible[0]
+    try:
+        ws = wb.get_sheet_by_name(name)
+    except Exception as exc:
+        raise SpreadsheetError(f"工作表“{name}”无法读取（{type(exc).__name__}）") from exc
+    start = ws.start or (0, 0)
+
+    def sheet_rows() -> Iterator[tuple[int, list[Any]]]:
+        # calamine's iter_rows starts at the sheet's first row but at its first *used* column: pad it back.
+        pad = [None] * start[1]
+        for number, row in enumerate(ws.iter_rows(), start=1):
+            yield number, pad + list(row) if pad else list(row)
+
+    return name, sheet_rows()
+
+
+class StreamTable:
+    """A table read lazily: the header is found first; `rows()` then yields data rows one at a time.
+
+    The counters (blank rows, 合计 rows) are complete once `rows()` has been exhausted."""
+
+    def __init__(self, path: Path, columns: Sequence[Column], *, sheet: str | None = None) -> None:
+        self.sheet, self._grid = iter_grid(path, sheet=sheet)
+        self._head: list[tuple[int, list[Any]]] = []
+        for item in self._grid:
+            self._head.append(item)
+            if len(self._head) >= HEADER_SCAN_ROWS:
+                break
+        if not self._head or is_blank(v for _, r in self._head for v in r):
+            raise SpreadsheetError("文件中没有数据")
+        idx, self.mapping, self.headers = checked_header([r for _, r in self._head], columns)
+        self.header_row = self._head[idx][0]
+        self._head = self._head[idx + 1 :]
+        self.blank_rows = 0
+        self.skipped_total_rows = 0
+
+    def rows(self) -> Iterator[Row]:
+        def all_rows() -> Iterator[tuple[int, list[Any]]]:
+            yield from self._head
+            yield from self._grid
+
+        for number, raw in all_rows():
+            if is_blank(raw):
+                self.blank_rows += 1
+                continue
+            if any(isinstance(v, str) and TOTAL_ROW.match(v) for v in raw[:3]):
+                self.skipped_total_rows += 1
+                continue
+            values = {key: (raw[j] if j < len(raw) else None) for key, j in self.mapping.items()}
+            if is_blank(values.values()):
+                self.blank_rows += 1
+                continue
+            yield Row(number=number, values=values, raw=raw)
 
 
 # ---------------------------------------------------------------- cell parsing
