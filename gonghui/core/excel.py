@@ -97,6 +97,10 @@ def sniff(data: bytes, *, path: Path | None = None) -> str:
             return "ods"
         if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
             return "xlsx"
+        office = {"word/": "Word 文档", "ppt/": "PowerPoint 演示文稿"}
+        for prefix, what in office.items():
+            if any(n.startswith(prefix) for n in names):
+                raise SpreadsheetError(f"这是{what}，不是 Excel 表格，请上传 .xlsx / .xls / .ods / .csv 文件")
         raise SpreadsheetError("这是一个压缩包，不是 Excel 表格，请上传 .xlsx / .xls / .ods / .csv 文件")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         # OLE2: a legacy .xls, or an encrypted xlsx (which Office wraps in OLE2).
@@ -495,11 +499,21 @@ def template_bytes(columns: Sequence[Column], *, sheet: str, notes: Sequence[str
     text_fmt = wb.add_format({"num_format": "@"})
     ws.merge_range(0, 0, 0, max(len(columns) - 1, 0), "说明：" + "；".join(notes or ("带 * 的列必填",)), note_fmt)
     ws.set_row(0, 48)
+    lists = None  # a hidden sheet for choice lists longer than Excel's 255-character inline limit
     for j, col in enumerate(columns):
         ws.write_string(1, j, col.label + ("*" if col.required else ""), head)
         ws.set_column(j, j, col.width, text_fmt)
         if col.choices:
-            ws.data_validation(2, j, 10001, j, {"validate": "list", "source": list(col.choices),
+            source: Any = list(col.choices)
+            if len(",".join(col.choices)) > 255:
+                if lists is None:
+                    lists = wb.add_worksheet("下拉选项")
+                    lists.hide()
+                for i, choice in enumerate(col.choices):
+                    lists.write_string(i, j, choice)
+                letter = xlsxwriter.utility.xl_col_to_name(j)
+                source = f"='下拉选项'!${letter}$1:${letter}${len(col.choices)}"
+            ws.data_validation(2, j, 10001, j, {"validate": "list", "source": source,
                                                  "error_title": "无效的值", "error_message": f"请从下拉列表中选择{col.label}"})
     ws.freeze_panes(2, 0)
     for i, example in enumerate(examples, start=2):

@@ -146,7 +146,7 @@ def build_demo(*, scale_name: str = "district") -> dict[str, int]:
     # Grassroots unions spread over the townships (bigger towns get more), a few under the federations.
     weights = [6 if t.endswith("街道") else (3 if t.endswith("镇") else 1) for t in TOWNSHIPS]
     remaining = scale.unions - len(b.unions)
-    for i in range(remaining):
+    for _i in range(remaining):
         town = rng.choices(TOWNSHIPS, weights=weights)[0]
         roll = rng.random()
         if roll < 0.03:

@@ -2,4 +2,19 @@ from django.urls import path
 
 from . import views
 
-urlpatterns: list = []
+app_name = "orgs"
+
+urlpatterns = [
+    path("tree/", views.tree, name="tree"),
+    path("tree/<int:pk>/children/", views.tree_children, name="tree_children"),
+    path("unions/", views.union_list, name="union_list"),
+    path("unions/<int:pk>/", views.union_detail, name="union_detail"),
+    path("unions/<int:pk>/move/", views.union_move, name="union_move"),
+    path("enterprises/", views.enterprise_list, name="enterprise_list"),
+    path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise_detail"),
+    path("import/", views.import_index, name="import_index"),
+    path("import/<str:kind>/", views.import_upload, name="import"),
+    path("import/<str:kind>/template/", views.import_template, name="import_template"),
+    path("import/<str:kind>/confirm/", views.import_confirm, name="import_confirm"),
+    path("import/<str:kind>/errors/", views.import_errors, name="import_errors"),
+]

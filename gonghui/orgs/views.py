@@ -1,0 +1,308 @@
+"""The cadre console for the organisation tree and enterprises. Views only parse, call a selector, service
+or importer, and render; every read goes through `visible_to`, so anything outside scope is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from gonghui.accounts.models import WRITE_ROLES, Role
+from gonghui.core.audit import audit_access
+from gonghui.core.excel import SpreadsheetError, template_bytes, xlsx_bytes
+from gonghui.core.scope import user_can_see_union
+
+from . import imports, selectors, services
+from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm, UploadForm, too_big_message
+from .models import Enterprise, Union
+
+PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx_response(data: bytes, stem: str) -> HttpResponse:
+    """An xlsx download named in Chinese (RFC 5987 filename*), e.g. 企业名录-20261124.xlsx."""
+    filename = f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+def _querystring(request: HttpRequest, *, drop: tuple[str, ...] = ("page",)) -> str:
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def _page_numbers(page: Any) -> list[int | None]:
+    """1 … 4 5 [6] 7 8 … 20 (None stands for the ellipsis)."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+# ---------------------------------------------------------------- tree
+
+
+@login_required
+def tree(request: HttpRequest) -> HttpResponse:
+    """组织树: the user's roots with their first level open; deeper levels load on click (htmx)."""
+    roots = list(selectors.union_roots(user=request.user))
+    nodes = selectors.union_tree_nodes(user=request.user, nodes=roots)
+    if len(nodes) == 1 and nodes[0]["has_children"]:
+        _, nodes[0]["children"] = selectors.union_child_nodes(user=request.user, union_id=roots[0].pk)
+    q = request.GET.get("q", "").strip()[:60]
+    found = selectors.with_parents(selectors.union_search(user=request.user, q=q)) if q else []
+    return render(request, "orgs/tree.html", {"nodes": nodes, "q": q, "found": found})
+
+
+@login_required
+def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
+    _, nodes = selectors.union_child_nodes(user=request.user, union_id=pk)
+    return render(request, "orgs/_tree_nodes.html", {"nodes": nodes})
+
+
+# ---------------------------------------------------------------- unions
+
+UNION_EXPORT_COLUMNS = [("工会名称", 34), ("统一社会信用代码", 22), ("类型", 14), ("上级工会", 30), ("所在镇街", 12),
+                        ("工会主席", 10), ("联系电话", 14), ("成立日期", 12), ("状态", 10)]
+
+
+@login_required
+def union_list(request: HttpRequest) -> HttpResponse:
+    """工会名录 with filters (类型, 状态, 名称/代码), 50 a page; `?export=xlsx` exports every match."""
+    form = UnionFilterForm(request.GET)
+    q, kind, status = form.filters()
+    qs = selectors.union_list(user=request.user, q=q, kind=kind, status=status).order_by("path")
+    if request.GET.get("export") == "xlsx":
+        unions = selectors.with_parents(list(qs))
+        rows = [
+            [u.name, u.code or "", u.get_kind_display(), u.parent_name, u.region.name if u.region else "", u.chair,
+             u.contact_phone, u.founded_on, u.get_status_display()]
+            for u in unions
+        ]
+        audit_access(actor=request.user, obj=None, model=Union, what=f"导出工会名录 {len(rows)} 条")
+        return _xlsx_response(xlsx_bytes(UNION_EXPORT_COLUMNS, rows, sheet="工会名录"), "工会名录")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors.with_parents(list(page.object_list))
+    context = {"form": form, "page": page, "pages": _page_numbers(page), "qs": _querystring(request)}
+    template = "orgs/_union_table.html" if request.htmx else "orgs/union_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    union = Union.objects.select_related("region").get_visible(user, pk=pk)
+    crumbs = selectors.union_breadcrumbs(user=user, union=union)
+    _, children = selectors.union_child_nodes(user=user, union_id=union.pk) if union.numchild else (union, [])
+    can_move = user.has_role(Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN)  # type: ignore[union-attr]
+    move_form = None
+    if can_move and union.depth > 1:
+        targets = selectors.move_targets(user=user, union=union)
+        move_form = UnionMoveForm(targets=targets) if targets else None
+    context = {
+        "union": union,
+        "crumbs": crumbs,
+        "parent_visible": bool(crumbs) and crumbs[-1].depth == union.depth - 1,
+        "committees": selectors.union_committees(user=user, union=union),
+        "coverages": list(selectors.union_coverages(user=user, union=union)) if union.is_grassroots else [],
+        "children": children,
+        "move_form": move_form,
+    }
+    return render(request, "orgs/union_detail.html", context)
+
+
+@login_required
+@require_POST
+def union_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """移动: district and township admins move a union under another parent in their scope. Audited."""
+    user = request.user
+    if not user.has_role(Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN):  # type: ignore[union-attr]
+        raise Http404
+    union = Union.objects.get_visible(user, pk=pk)
+    form = UnionMoveForm(request.POST, targets=selectors.move_targets(user=user, union=union))
+    if not form.is_valid():
+        messages.error(request, "请选择新的上级工会（须在您的管辖范围内）")
+        return redirect("orgs:union_detail", pk=pk)
+    new_parent = form.targets[form.cleaned_data["new_parent"]]
+    try:
+        services.union_move(actor=user, union=union, new_parent=new_parent)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已将“{union.name}”移动到“{new_parent.name}”之下")
+    return redirect("orgs:union_detail", pk=pk)
+
+
+# ---------------------------------------------------------------- enterprises
+
+ENTERPRISE_EXPORT_COLUMNS = [("统一社会信用代码", 22), ("单位名称", 36), ("所在镇街", 12), ("单位地址", 36),
+                             ("所属行业", 12), ("参保人数", 10), ("经营状态", 10), ("是否建会", 10),
+                             ("覆盖工会", 34), ("覆盖工会统一社会信用代码", 24), ("更新时间", 18)]
+
+
+@login_required
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    """企业名录: 镇街, 已建会/未建会, 25人以上, 经营状态, 名称/代码; sorted; 50 a page; `?export=xlsx`."""
+    townships = selectors.township_options(user=request.user)
+    form = EnterpriseFilterForm(request.GET, townships=townships)
+    qs = selectors.enterprise_list(user=request.user, filters=form.filters())
+    if request.GET.get("export") == "xlsx":
+        rows = [
+            [e.uscc, e.name, e.region.name if e.region else e.territory.name.removesuffix("总工会"), e.address,
+             e.industry, e.headcount, e.get_status_display(), "已建会" if e.covering_union_id else "未建会",
+             e.covering_union.name if e.covering_union else "",
+             (e.covering_union.code or "") if e.covering_union else "", timezone.localtime(e.updated_at)]
+            for e in qs.iterator(chunk_size=2000)
+        ]
+        audit_access(actor=request.user, obj=None, model=Enterprise, what=f"导出企业名录 {len(rows)} 条")
+        return _xlsx_response(xlsx_bytes(ENTERPRISE_EXPORT_COLUMNS, rows, sheet="企业名录"), "企业名录")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "pages": _page_numbers(page), "qs": _querystring(request),
+               "sort_qs": _querystring(request, drop=("page", "sort")), "townships": townships}
+    template = "orgs/_enterprise_table.html" if request.htmx else "orgs/enterprise_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    enterprise = Enterprise.objects.select_related("region", "territory", "covering_union").get_visible(user, pk=pk)
+    history = list(selectors.enterprise_coverages(user=user, enterprise=enterprise))
+    for c in history:
+        c.union_visible = user_can_see_union(user, c.union.path)
+    context = {
+        "e": enterprise,
+        "history": history,
+        "territory_visible": user_can_see_union(user, enterprise.territory.path),
+        "union_visible": enterprise.covering_union is not None
+        and user_can_see_union(user, enterprise.covering_union.path),
+    }
+    return render(request, "orgs/enterprise_detail.html", context)
+
+
+# ---------------------------------------------------------------- import
+
+IMPORT_TITLES = {"enterprises": "导入企业名录", "unions": "导入工会名录"}
+_SESSION_KEY = "orgs_import_{kind}"
+
+
+def _writer_or_404(request: HttpRequest, kind: str) -> None:
+    if kind not in IMPORT_TITLES or not request.user.has_role(*WRITE_ROLES):  # type: ignore[union-attr]
+        raise Http404
+
+
+@login_required
+def import_index(request: HttpRequest) -> HttpResponse:
+    _writer_or_404(request, "enterprises")
+    return render(request, "orgs/import_index.html", {"titles": IMPORT_TITLES})
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """The import template: header, required columns marked *, dropdowns filled from the user's scope."""
+    _writer_or_404(request, kind)
+    columns = imports.template_columns(kind, user=request.user)
+    notes = ("带 * 的列必填", "镇街、类型、状态请从下拉列表中选择", "统一社会信用代码为18位",
+             "同一文件中有任何一行出错，整份文件都不会写入")
+    data = template_bytes(columns, sheet=imports.KINDS[kind], notes=notes)
+    return _xlsx_response(data, f"{imports.KINDS[kind]}导入模板")
+
+
+def _render_import(request: HttpRequest, kind: str, *, form: UploadForm | None = None,
+                   report: imports.ImportReport | None = None, error: str = "", token: str = "",
+                   status: int = 200) -> HttpResponse:
+    context = {"kind": kind, "title": IMPORT_TITLES[kind], "form": form or UploadForm(), "report": report,
+               "error": error, "token": token, "max_mb": settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)}
+    return render(request, "orgs/import.html", context, status=status)
+
+
+@csrf_exempt
+@login_required
+def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+    """Upload → preview. A body larger than the limit is refused from its Content-Length, before Django
+    reads it (the CSRF check, which would read it, runs only after); refusing changes nothing."""
+    _writer_or_404(request, kind)
+    if request.method == "POST":
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.GONGHUI_MAX_UPLOAD_BYTES + 64 * 1024:
+            return _render_import(request, kind, error=too_big_message(length), status=400)
+        return _import_preview(request, kind)
+    return _render_import(request, kind)
+
+
+@csrf_protect
+def _import_preview(request: HttpRequest, kind: str) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_import(request, kind, form=form, error="；".join(str(m) for m in form.errors.get("file", [])),
+                              status=400)
+    upload = form.cleaned_data["file"]
+    data = upload.read()
+    try:
+        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=False)
+    except SpreadsheetError as exc:
+        return _render_import(request, kind, error=str(exc), status=400)
+    if not report.total:
+        return _render_import(request, kind, error="文件中没有数据行", status=400)
+    key = _SESSION_KEY.format(kind=kind)
+    previous = request.session.get(key)
+    if previous:
+        imports.upload_delete(previous.get("token", ""))
+    token = imports.upload_save(data)
+    request.session[key] = {"token": token, "filename": upload.name[:100]}
+    return _render_import(request, kind, report=report, token=token)
+
+
+def _pending(request: HttpRequest, kind: str) -> tuple[str, str, bytes]:
+    pending = request.session.get(_SESSION_KEY.format(kind=kind)) or {}
+    token = pending.get("token", "")
+    data = imports.upload_load(token) if token else None
+    if data is None:
+        raise Http404("没有待确认的导入，请重新上传")
+    return token, pending.get("filename", ""), data
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
+    """Apply the previewed file, all-or-nothing. Success deletes the stored upload; a failure writes nothing
+    and keeps it so the user can download the rejected rows."""
+    _writer_or_404(request, kind)
+    token, filename, data = _pending(request, kind)
+    if request.POST.get("token") != token:
+        return _render_import(request, kind, error="这份导入已过期或已被新的上传替换，请重新上传", status=400)
+    try:
+        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=True, filename=filename)
+    except SpreadsheetError as exc:
+        return _render_import(request, kind, error=str(exc), status=400)
+    if not report.committed:
+        return _render_import(request, kind, report=report, token=token,
+                              error="文件中有错误，未写入任何数据。请下载错误行，修改后重新上传。", status=400)
+    imports.upload_delete(token)
+    del request.session[_SESSION_KEY.format(kind=kind)]
+    messages.success(request, f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，不变 {report.unchanged} 条")
+    return redirect(reverse("orgs:enterprise_list" if kind == "enterprises" else "orgs:union_list"))
+
+
+@login_required
+def import_errors(request: HttpRequest, kind: str) -> HttpResponse:
+    """The rejected rows of the pending upload, with 错误原因 (computed again: a dry run writes nothing)."""
+    _writer_or_404(request, kind)
+    _, _, data = _pending(request, kind)
+    try:
+        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=False)
+    except SpreadsheetError as exc:
+        return _render_import(request, kind, error=str(exc), status=400)
+    return _xlsx_response(report.error_workbook(), f"{imports.KINDS[kind]}错误行")

@@ -1,0 +1,291 @@
+"""The cadre console pages: given the demo district, when a cadre opens a page, then they see their scope only."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import unquote
+
+import openpyxl
+import pytest
+from auditlog.models import LogEntry
+from django.urls import reverse
+
+from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.services import union_move
+
+pytestmark = pytest.mark.django_db
+
+
+def _yuanqiao_grassroots() -> Union:
+    root = Union.objects.get(name="院桥镇总工会")
+    return Union.objects.filter(path__startswith=root.path, kind="single").order_by("path").first()
+
+
+def _dongcheng_root() -> Union:
+    return Union.objects.get(name="东城街道总工会")
+
+
+def _read_xlsx(content: bytes) -> list[tuple]:
+    ws = openpyxl.load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+# ---------------------------------------------------------------- tree
+
+
+def test_tree_shows_only_the_users_part(client_as):
+    # given dongcheng, when the tree opens
+    r = client_as("dongcheng").get(reverse("orgs:tree"))
+    # then the root is 东城街道总工会 with its children, and nothing of the district or a sibling township
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "东城街道总工会" in html
+    assert "台州市黄岩区总工会" not in html
+    assert "院桥镇总工会" not in html
+    assert "基层工会" in html and "覆盖企业" in html
+
+
+def test_tree_children_partial_and_scope(client_as):
+    c = client_as("dongcheng")
+    sub = Union.objects.get(name="东城商圈联合工会委员会")
+    r = c.get(reverse("orgs:tree_children", args=[sub.pk]))
+    assert r.status_code == 200
+    child = Union.objects.filter(path__startswith=sub.path, depth=sub.depth + 1).first()
+    assert child.name in r.content.decode()
+    # a node of a sibling township is not found
+    assert c.get(reverse("orgs:tree_children", args=[_yuanqiao_grassroots().pk])).status_code == 404
+
+
+def test_tree_search_lists_matches_in_scope_only(client_as):
+    c = client_as("dongcheng")
+    r = c.get(reverse("orgs:tree"), {"q": "工会"})
+    results = r.content.decode().split('data-testid="search-results"')[1].split('data-testid="org-tree"')[0]
+    assert "院桥" not in results
+    code = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会").code
+    r = c.get(reverse("orgs:tree"), {"q": code[:12]})
+    assert "黄岩区饿了么网约送餐员联合工会" in r.content.decode()
+
+
+def test_tree_query_count_is_pinned(client_as, django_assert_max_num_queries):
+    c = client_as("huangyan")
+    with django_assert_max_num_queries(10):
+        assert c.get(reverse("orgs:tree")).status_code == 200
+    sub = Union.objects.get(name="东城街道总工会")
+    with django_assert_max_num_queries(9):
+        assert c.get(reverse("orgs:tree_children", args=[sub.pk])).status_code == 200
+
+
+# ---------------------------------------------------------------- union detail and list
+
+
+def test_union_detail_fields_committees_coverage_and_breadcrumbs(client_as):
+    c = client_as("dongcheng")
+    union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
+    r = c.get(reverse("orgs:union_detail", args=[union.pk]))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert union.code in html and "联合工会" in html and union.chair in html
+    assert "委员会" in html
+    first = union.coverages.filter(ended_on__isnull=True).select_related("enterprise").first()
+    assert first.enterprise.name in html
+    crumbs = html.split('data-testid="breadcrumbs"')[1].split("</ol>")[0]
+    assert "东城街道总工会" in crumbs
+    assert "台州市黄岩区总工会" not in crumbs  # above dongcheng's scope: never linked
+
+
+def test_union_detail_out_of_scope_is_404(client_as):
+    c = client_as("dongcheng")
+    assert c.get(reverse("orgs:union_detail", args=[_yuanqiao_grassroots().pk])).status_code == 404
+    assert c.get(reverse("orgs:union_detail", args=[999999])).status_code == 404
+
+
+def test_union_detail_query_count_is_pinned(client_as, django_assert_max_num_queries):
+    c = client_as("huangyan")
+    root = _dongcheng_root()
+    with django_assert_max_num_queries(16):
+        assert c.get(reverse("orgs:union_detail", args=[root.pk])).status_code == 200
+    union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
+    with django_assert_max_num_queries(16):
+        assert c.get(reverse("orgs:union_detail", args=[union.pk])).status_code == 200
+
+
+def test_union_list_filters_and_pagination(client_as):
+    c = client_as("dongcheng")
+    r = c.get(reverse("orgs:union_list"), {"kind": "joint"})
+    assert r.status_code == 200
+    page = r.context["page"]
+    assert page.paginator.count == Union.objects.filter(path__startswith=_dongcheng_root().path, kind="joint").count()
+    assert all(u.kind == "joint" for u in page)
+    r = c.get(reverse("orgs:union_list"), {"status": "shell"})
+    assert all(u.status == "shell" for u in r.context["page"])
+    r = c.get(reverse("orgs:union_list"), {"page": 2})
+    assert r.context["page"].number == 2 and "kind=joint" not in r.context["qs"]
+
+
+def test_union_list_export(client_as):
+    c = client_as("dongcheng")
+    r = c.get(reverse("orgs:union_list"), {"kind": "single", "export": "xlsx"})
+    assert r.status_code == 200
+    assert "filename*=utf-8''" in r["Content-Disposition"]
+    assert "工会名录-" in unquote(r["Content-Disposition"])
+    rows = _read_xlsx(r.content)
+    expected = Union.objects.filter(path__startswith=_dongcheng_root().path, kind="single").count()
+    assert rows[0][:4] == ("工会名称", "统一社会信用代码", "类型", "上级工会")
+    assert len(rows) - 1 == expected
+    assert {row[2] for row in rows[1:]} == {"单独建会"}
+    assert _last_access(_user("dongcheng")) == f"导出工会名录 {expected} 条"
+
+
+def test_union_move_by_township_admin_is_audited(client_as, dongcheng):
+    c = client_as("dongcheng")
+    union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
+    target = Union.objects.get(name="东城商圈联合工会委员会")
+    r = c.post(reverse("orgs:union_move", args=[union.pk]), {"new_parent": target.pk})
+    assert r.status_code == 302
+    union.refresh_from_db()
+    assert union.path.startswith(target.path)
+    entry = LogEntry.objects.filter(object_pk=str(union.pk), actor=dongcheng).latest("timestamp")
+    assert "上级工会" in str(entry.changes)
+
+
+def test_union_move_outside_scope_is_refused(client_as):
+    c = client_as("dongcheng")
+    union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
+    outside = Union.objects.get(name="院桥镇总工会")
+    before = union.path
+    c.post(reverse("orgs:union_move", args=[union.pk]), {"new_parent": outside.pk})
+    union.refresh_from_db()
+    assert union.path == before
+    assert c.post(reverse("orgs:union_move", args=[_yuanqiao_grassroots().pk]),
+                  {"new_parent": union.pk}).status_code == 404
+
+
+def test_union_move_is_not_offered_to_a_federation_admin(client_as):
+    c = client_as("kuaidi")
+    union = Union.objects.get(name="黄岩区中通快递网点联合工会")
+    r = c.get(reverse("orgs:union_detail", args=[union.pk]))
+    assert r.status_code == 200 and 'data-testid="move-form"' not in r.content.decode()
+    assert c.post(reverse("orgs:union_move", args=[union.pk]), {"new_parent": 1}).status_code == 404
+
+
+# ---------------------------------------------------------------- enterprises
+
+
+def test_enterprise_list_filters_sorts_and_counts(client_as):
+    c = client_as("dongcheng")
+    root = _dongcheng_root()
+    r = c.get(reverse("orgs:enterprise_list"), {"covered": "no", "ge25": "1", "sort": "-headcount"})
+    assert r.status_code == 200
+    page = r.context["page"]
+    expected = Enterprise.objects.visible_to(_user("dongcheng")).filter(covering_union__isnull=True, headcount__gte=25)
+    assert page.paginator.count == expected.count()
+    heads = [e.headcount for e in page]
+    assert heads == sorted(heads, reverse=True)
+    assert all(e.covering_union_id is None and e.headcount >= 25 for e in page)
+    assert all(e.territory_id == root.pk or e.covering_union_id for e in page)
+    # filters are kept in the query string of the pager and export links
+    html = r.content.decode()
+    assert "covered=no" in html and "ge25=1" in html and "export=xlsx" in html
+
+
+def test_enterprise_list_township_filter_and_pagination(client_as):
+    c = client_as("huangyan")
+    yq = Union.objects.get(name="院桥镇总工会")
+    r = c.get(reverse("orgs:enterprise_list"), {"township": yq.pk, "sort": "name", "page": 2})
+    page = r.context["page"]
+    assert page.number == 2 and len(page.object_list) <= 50
+    assert page.paginator.count == Enterprise.objects.filter(territory=yq).count()
+    assert all(e.territory_id == yq.pk for e in page)
+    names = [e.name for e in page]
+    assert names == sorted(names)
+    r = c.get(reverse("orgs:enterprise_list"), {"status": "cancelled"})
+    assert all(e.status == "cancelled" for e in r.context["page"])
+
+
+def test_enterprise_list_htmx_returns_the_table_only(client_as):
+    r = client_as("dongcheng").get(reverse("orgs:enterprise_list"), {"covered": "yes"}, HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert 'data-testid="enterprise-table"' in html and "<html" not in html
+
+
+def test_enterprise_list_query_count_is_pinned(client_as, django_assert_max_num_queries):
+    c = client_as("huangyan")
+    with django_assert_max_num_queries(8):
+        assert c.get(reverse("orgs:enterprise_list"), {"covered": "yes", "sort": "-headcount"}).status_code == 200
+    c = client_as("dongcheng")
+    with django_assert_max_num_queries(8):
+        assert c.get(reverse("orgs:enterprise_list"), {"page": 3}).status_code == 200
+
+
+def test_enterprise_export_matches_the_filtered_list(client_as, dongcheng):
+    c = client_as("dongcheng")
+    params = {"covered": "no", "ge25": "1"}
+    count = c.get(reverse("orgs:enterprise_list"), params).context["page"].paginator.count
+    r = c.get(reverse("orgs:enterprise_list"), {**params, "export": "xlsx"})
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+    disposition = unquote(r["Content-Disposition"])
+    assert "attachment" in disposition and "企业名录-" in disposition and disposition.endswith(".xlsx")
+    rows = _read_xlsx(r.content)
+    assert rows[0][0] == "统一社会信用代码" and rows[0][7] == "是否建会"
+    assert len(rows) - 1 == count
+    assert all(row[7] == "未建会" and row[5] >= 25 for row in rows[1:])
+    assert _last_access(dongcheng) == f"导出企业名录 {count} 条"
+
+
+def test_export_neutralises_formulas(client_as, huangyan):
+    ent = Enterprise.objects.filter(territory__name="东城街道总工会").first()
+    Enterprise.objects.filter(pk=ent.pk).update(name="=HYPERLINK(\"http://x\")")
+    r = client_as("dongcheng").get(reverse("orgs:enterprise_list"), {"q": "=HYPERLINK", "export": "xlsx"})
+    rows = _read_xlsx(r.content)
+    assert rows[1][1].startswith("'=")
+
+
+def test_enterprise_detail_and_scope(client_as):
+    c = client_as("dongcheng")
+    ent = Enterprise.objects.filter(territory=_dongcheng_root(), covering_union__isnull=False).first()
+    r = c.get(reverse("orgs:enterprise_detail", args=[ent.pk]))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert ent.uscc in html and ent.covering_union.name in html and "覆盖历史" in html
+    outside = Enterprise.objects.filter(territory__name="院桥镇总工会", covering_union__isnull=True).first()
+    assert c.get(reverse("orgs:enterprise_detail", args=[outside.pk])).status_code == 404
+
+
+def test_dashboard_renders_with_pinned_queries(client_as, dongcheng, django_assert_max_num_queries):
+    from gonghui.orgs.panels import dashboard_context
+
+    # the orgs panel: the user's scope, then three aggregate queries whatever the size of the scope
+    with django_assert_max_num_queries(4):
+        dashboard_context(dongcheng)
+    # the whole 工作台 (session, user, scope, menu and every app's panel); raise only for a new panel's constant cost
+    c = client_as("dongcheng")
+    with django_assert_max_num_queries(16):
+        r = c.get(reverse("dashboard"))
+    assert r.status_code == 200 and 'data-testid="org-counts"' in r.content.decode()
+
+
+def test_audit_log_shows_moves_and_exports(client_as):
+    c = client_as("huangyan")
+    union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
+    union_move(actor=_user("huangyan"), union=union, new_parent=Union.objects.get(name="东城商圈联合工会委员会"))
+    c.get(reverse("orgs:enterprise_list"), {"export": "xlsx", "q": "鸿日"})
+    html = c.get(reverse("audit_log")).content.decode()
+    assert "黄岩区饿了么网约送餐员联合工会" in html and "上级工会" in html
+    assert "导出企业名录" in html
+
+
+def test_pages_need_login(client):
+    for url in (reverse("orgs:tree"), reverse("orgs:enterprise_list"), reverse("orgs:union_list")):
+        assert client.get(url).status_code == 302
+
+
+def _last_access(user) -> str:
+    entry = LogEntry.objects.filter(actor=user, action=LogEntry.Action.ACCESS).order_by("-pk").first()
+    changes = entry.changes if isinstance(entry.changes, dict) else __import__("json").loads(entry.changes)
+    return changes["访问"]
+
+
+def _user(username: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)
