@@ -152,10 +152,16 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "gonghui_cache",
+        # Rate-limit counters are one row per key (per IP, per ID number, per phone): at Django's default of
+        # 300 rows every write of a joining burst would cull a third of them, resetting live counters.
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
     },
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
 RATELIMIT_USE_CACHE = "default"
+
+# 扫码入会 / e-card SMS login (gonghui/members/sms.py documents the backend interface for a real gateway).
+GONGHUI_SMS_BACKEND = os.environ.get("GONGHUI_SMS_BACKEND", "gonghui.members.sms.FileSmsBackend")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if os.environ.get("GONGHUI_TASKS_IMMEDIATE") == "1":

@@ -8,5 +8,7 @@ urlpatterns = [
     path("accounts/", include("gonghui.accounts.urls")),
     path("api/v1/", api.urls),
     path("orgs/", include("gonghui.orgs.urls")),
+    path("members/", include("gonghui.members.urls")),
+    path("", include("gonghui.members.join_urls")),  # /join/<code>/, /card/, /join-admin/<id>/ (namespace "join")
     path("", include("gonghui.core.urls")),
 ]

@@ -7,6 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "基础数据"
 
     def ready(self) -> None:
+        from .audit import fix_nested_audit_contexts
         from .registry import NavItem, register_nav
+
+        fix_nested_audit_contexts()
 
         register_nav(NavItem("审计日志", "audit_log", order=900, district_only=True))

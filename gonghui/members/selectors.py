@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from gonghui.core import crypto
 from gonghui.core.identifiers import parse_id_number
@@ -94,4 +95,168 @@ def pending_joins(*, user: Any) -> QuerySet[Membership]:
         .filter(status=Membership.Status.PENDING)
         .select_related("person", "union")
         .order_by("created_at")
+    )
+
+
+# ---------------------------------------------------------------- 扫码入会: funnel, employers, e-card
+
+
+def funnel_counts(*, user: Any, union: Union) -> dict[str, Any]:
+    """scanned → submitted → member for `union` (which the caller fetched through scope) and per recruiter:
+    {"union": {"scan": n, "submit": n, "member": n}, "recruiters": [{"recruiter": r, "scan": n, …}]}."""
+    from django.db.models import Count
+
+    from .models import FunnelEvent, Recruiter
+
+    total = {"scan": 0, "submit": 0, "member": 0}
+    per: dict[int, dict[str, int]] = {}
+    rows = (
+        FunnelEvent.objects.visible_to(user)
+        .filter(union=union)
+        .values("recruiter_id", "stage")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        total[row["stage"]] += row["n"]
+        if row["recruiter_id"]:
+            per.setdefault(row["recruiter_id"], {"scan": 0, "submit": 0, "member": 0})[row["stage"]] += row["n"]
+    recruiters = Recruiter.objects.visible_to(user).filter(union=union).order_by("pk")
+    return {
+        "union": total,
+        "recruiters": [
+            {"recruiter": r, **per.get(r.pk, {"scan": 0, "submit": 0, "member": 0})} for r in recruiters
+        ],
+    }
+
+
+def join_employers(*, union: Union, q: str = "", limit: int = 30) -> list[str]:
+    """Names of the enterprises `union` (and its subtree) covers, for the public join form's 工作单位 hint.
+    Public on purpose: the union's covered firms are what a worker picks from; no other data is returned."""
+    from gonghui.orgs.models import Enterprise
+
+    qs = Enterprise.objects.filter(covering_union__path__startswith=union.path)
+    text = q.strip()[:50]
+    if text:
+        qs = qs.filter(name__contains=text)
+    return list(qs.order_by("name").values_list("name", flat=True).distinct()[:limit])
+
+
+def card_holders(*, phone: str) -> list[Person]:
+    """People registered with this mobile number (the e-card login); public flow, so the caller reveals nothing."""
+    return list(Person.objects.filter(phone=phone).select_related("current_union").order_by("pk")[:20])
+
+
+def card_of(*, person_id: int) -> tuple[Person, Membership | None] | None:
+    """The e-card of the person bound to a worker's session: the person and their open membership."""
+    person = Person.objects.select_related("current_union").filter(pk=person_id).first()
+    if person is None:
+        return None
+    return person, open_membership(person=person)
+
+
+def with_joined_on(qs: QuerySet[Person]) -> QuerySet[Person]:
+    """Annotate each person with `joined_on` of their open membership (one subquery, no N+1)."""
+    from django.db.models import OuterRef, Subquery
+
+    open_m = Membership.objects.filter(person=OuterRef("pk"), status__in=Membership.OPEN).values("joined_on")[:1]
+    return qs.annotate(joined_on=Subquery(open_m))
+
+
+# ---------------------------------------------------------------- 入会率 (members / 参保人数), console reads
+
+
+@dataclass(frozen=True)
+class MemberCounts:
+    members: int
+    pending_joins: int
+    transfers_in: int
+    transfers_out: int
+    headcount: int  # 参保人数 of the active enterprises in scope
+    employed_members: int  # members whose employer is one of those enterprises
+
+    @property
+    def rate(self) -> float | None:
+        return self.employed_members / self.headcount if self.headcount else None
+
+
+def _employed_members(user: Any) -> QuerySet[Person]:
+    return Person.objects.visible_to(user).filter(current_union__isnull=False, employer__isnull=False)
+
+
+def member_counts(*, user: Any) -> MemberCounts:
+    """The 工作台 figures of the user's scope. 入会率 = members employed by the scope's active enterprises /
+    those enterprises' 参保人数 (a member with a free-text employer counts as a member, not in the rate)."""
+    from gonghui.orgs.models import Enterprise
+
+    ents = Enterprise.objects.visible_to(user).filter(status=Enterprise.Status.ACTIVE)
+    headcount = ents.aggregate(n=Sum("headcount"))["n"] or 0
+    employed = Person.objects.filter(current_union__isnull=False, employer__in=ents.values("pk")).count()
+    inbox = transfer_inbox(user=user)
+    paths = _scope_union_ids(user)
+    return MemberCounts(
+        members=member_list(user=user).count(),
+        pending_joins=pending_joins(user=user).count(),
+        transfers_in=inbox.filter(to_union__in=paths).count(),
+        transfers_out=inbox.filter(from_union__in=paths).count(),
+        headcount=headcount,
+        employed_members=employed,
+    )
+
+
+def _scope_union_ids(user: Any) -> QuerySet[Union]:
+    return Union.objects.visible_to(user).values("pk")  # type: ignore[return-value]
+
+
+def enterprise_rates(*, user: Any, township: int | None = None, q: str = "", order: str = "rate") -> QuerySet[Any]:
+    """Active enterprises in scope with 参保人数, annotated with `n_members` and `rate` (members / headcount).
+    Scope-checked; one query whatever the page size."""
+    from gonghui.orgs.models import Enterprise
+
+    members = (
+        Person.objects.filter(employer=OuterRef("pk"), current_union__isnull=False)
+        .order_by().values("employer").annotate(c=Count("pk")).values("c")
+    )
+    qs = (
+        Enterprise.objects.visible_to(user)
+        .filter(status=Enterprise.Status.ACTIVE, headcount__gt=0)
+        .select_related("territory", "covering_union")
+        .annotate(n_members=Coalesce(Subquery(members, output_field=IntegerField()), 0))
+        .annotate(rate=ExpressionWrapper(F("n_members") * 1.0 / F("headcount"), output_field=FloatField()))
+    )
+    if township:
+        qs = qs.filter(territory_id=township)
+    if q.strip():
+        qs = qs.filter(name__contains=q.strip())
+    orders = {"rate": ("rate", "-headcount", "pk"), "-rate": ("-rate", "-headcount", "pk"),
+              "headcount": ("-headcount", "pk"), "name": ("name", "pk")}
+    return qs.order_by(*orders.get(order, orders["rate"]))
+
+
+def township_rates(*, user: Any) -> list[dict[str, Any]]:
+    """入会率 per township federation in scope: members employed by the township's active enterprises / their
+    参保人数. Two grouped queries."""
+    from gonghui.orgs.models import Enterprise
+
+    ents = Enterprise.objects.visible_to(user).filter(status=Enterprise.Status.ACTIVE)
+    heads = {r["territory_id"]: r for r in ents.values("territory_id", "territory__name", "territory__path")
+             .annotate(h=Sum("headcount"), n=Count("pk")).order_by()}
+    members = dict(
+        Person.objects.filter(current_union__isnull=False, employer__in=ents.values("pk"))
+        .values("employer__territory_id").annotate(c=Count("pk")).order_by().values_list("employer__territory_id", "c")
+    )
+    rows = []
+    for tid, r in sorted(heads.items(), key=lambda kv: kv[1]["territory__path"]):
+        n = members.get(tid, 0)
+        rows.append({"id": tid, "name": r["territory__name"], "enterprises": r["n"], "headcount": r["h"] or 0,
+                     "members": n, "rate": (n / r["h"]) if r["h"] else None})
+    return rows
+
+
+def transfer_outbox(*, user: Any) -> QuerySet[TransferRequest]:
+    """Recent transfers (any status) entering or leaving the user's subtree, newest first."""
+    return (
+        TransferRequest.objects.visible_to(user)
+        .select_related("person", "from_union", "to_union", "requested_by", "decided_by")
+        .order_by("-requested_at")
     )

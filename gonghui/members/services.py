@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
+from gonghui.core.db import serialized_writes
 from gonghui.core.identifiers import IdNumber, parse_id_number
 from gonghui.orgs.models import Enterprise, Union
 
@@ -196,7 +197,7 @@ def member_join(
     last_error: IntegrityError | None = None
     for _attempt in range(5):
         try:
-            with transaction.atomic(), set_actor(actor):
+            with serialized_writes(), transaction.atomic(), set_actor(actor):
                 return _join_once(
                     union=union, ident=ident, index=index, clean=clean, employer=employer,
                     employer_name=employer_name, occupation=occupation, political=political, education=education,
@@ -221,8 +222,7 @@ def _join_once(
                 employer_name=employer_name, occupation=occupation, political=political, education=education,
             )
         )
-        person.member_no = card_number(person.pk)
-        person.save(update_fields=["member_no"])
+        person.member_no = card_number(person.pk)  # saved below with current_union: one UPDATE, one audit entry
     open_m = Membership.objects.select_for_update().filter(person=person, status__in=Membership.OPEN).first()
     if open_m is not None and open_m.union_id == union.pk:
         return JoinResult(person=person, membership=open_m,
@@ -250,7 +250,7 @@ def _join_once(
                                                         else MembershipEvent.Kind.JOIN),
            on=joined_on, reason=Membership.Source(source).label, actor=actor)
     person.current_union = union
-    person.save(update_fields=["current_union", "updated_at"])
+    person.save(update_fields=["current_union", "member_no", "updated_at"])
     if not needs_approval and source == Membership.Source.SCAN:
         FunnelEvent.objects.create(union=union, recruiter=recruiter, stage=FunnelEvent.Stage.MEMBER)
     return JoinResult(person=person, membership=membership, outcome="pending" if needs_approval else "created")
@@ -407,3 +407,73 @@ def id_reveal(*, actor: Any, person: Person, reason: str) -> str:
 def funnel_record(*, union: Union, recruiter: Recruiter | None, stage: str) -> None:
     """Count one scan or one submission of the join form (the member stage is written by member_join)."""
     FunnelEvent.objects.create(union=union, recruiter=recruiter, stage=stage)
+
+
+# ---------------------------------------------------------------- 扫码入会 (public join) and its settings
+
+
+class NameMismatch(ValidationError):
+    """The ID number is on file under another name: nothing is written and nothing about the holder shown."""
+
+
+NAME_MISMATCH_MESSAGE = "该身份证号码已登记，但姓名与登记信息不一致。如有疑问，请联系工会核实"
+
+
+def scan_join(
+    *,
+    union: Union,
+    name: object,
+    id_number: object,
+    phone: object,
+    employer_text: str = "",
+    occupation: str = Occupation.OTHER,
+    recruiter: Recruiter | None = None,
+) -> JoinResult:
+    """A worker joins by QR code (phone page or public API): `member_join(source=scan)` after checking that an
+    ID number already on file comes with the same name — otherwise `NameMismatch` is raised before anything
+    is written, so knowing someone's ID number neither shows their card nor files a transfer in their name.
+    `employer_text` is matched exactly against the enterprises the union's subtree covers, else kept as text.
+    Idempotent and race-safe like member_join; raises ValidationError (zh-hans) for bad input."""
+    ident = clean_id(id_number)
+    clean_name_ = clean_name(name)
+    existing = Person.objects.filter(id_index=crypto.blind_index(ident.number)).values_list("name", flat=True).first()
+    if existing is not None and existing != clean_name_:
+        raise NameMismatch(NAME_MISMATCH_MESSAGE, code="name_mismatch")
+    if not clean_phone(phone):
+        raise ValidationError("请填写手机号码")
+    employer_text = re.sub(r"\s+", " ", employer_text or "").strip()[:120]
+    employer = None
+    if employer_text:
+        employer = (
+            Enterprise.objects.filter(covering_union__path__startswith=union.path, name=employer_text)
+            .order_by("pk")
+            .first()
+        )
+    return member_join(
+        union=union, name=clean_name_, id_number=ident.number, phone=phone, employer=employer,
+        employer_name=employer_text, occupation=occupation, source=Membership.Source.SCAN, recruiter=recruiter,
+    )
+
+
+def join_settings_save(*, actor: Any, union: Union, requires_approval: bool, open: bool) -> JoinSettings:
+    """Create or update a union's 扫码入会 settings. Atomic, audited; the caller has checked scope."""
+    with transaction.atomic(), set_actor(actor):
+        row, _ = JoinSettings.objects.select_for_update().get_or_create(union=union)
+        row.requires_approval = requires_approval
+        row.open = open
+        row.save()
+        return row
+
+
+def recruiter_add(*, actor: Any, union: Union, name: object, phone: object = "") -> Recruiter:
+    """Add a recruiter with a fresh random code (their own ?ref= QR). Atomic, audited; scope checked by caller."""
+    import secrets
+
+    clean = clean_name(name)
+    tel = clean_phone(phone)
+    with transaction.atomic(), set_actor(actor):
+        for _attempt in range(5):
+            code = secrets.token_hex(4).upper()
+            if not Recruiter.objects.filter(code=code).exists():
+                return Recruiter.objects.create(union=union, code=code, name=clean, phone=tel)
+    raise ValidationError("系统繁忙，请稍后再试")

@@ -1,0 +1,318 @@
+"""Members console: list, detail with history, ID reveal, membership changes, transfers, approvals, roster
+import, export and 入会率. Thin: parse, call a selector or service, render. Out of scope = 404."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from gonghui.accounts.models import WRITE_ROLES
+from gonghui.core.excel import template_bytes
+from gonghui.core.scope import user_can_see_union
+from gonghui.orgs.models import Enterprise, Union
+
+from . import exports, selectors, services, tasks
+from .forms import ChangeForm, DecideForm, ImportForm, MemberFilterForm, RevealForm, TransferInForm
+from .imports import IMPORT_COLUMNS
+from .models import ImportJob, Membership, Person, TransferRequest
+
+INLINE_IMPORT_BYTES = 256 * 1024  # smaller files are checked and imported in the request; larger ones by a worker
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_writer(request: HttpRequest) -> None:
+    if not request.user.has_role(*WRITE_ROLES):  # type: ignore[union-attr]
+        raise PermissionDenied("您没有办理会员业务的权限")
+
+
+def _filter_unions(user: Any) -> list[Union]:
+    """Townships and federations in scope (the subtree filters of the member list)."""
+    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.DISTRICT, Union.Kind.TOWNSHIP,
+                                                               Union.Kind.FEDERATION)).order_by("path"))
+
+
+def _member_unions(user: Any) -> list[Union]:
+    """Unions in scope that take members directly."""
+    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
+                                                               Union.Kind.FEDERATION)).order_by("name"))
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
+    filters = form.filters()
+    qs = selectors.member_list(user=request.user, filters=filters)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    enterprise = (Enterprise.objects.visible_to(request.user).filter(pk=filters.enterprise).first()
+                  if filters.enterprise else None)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "members/list.html", {
+        "form": form, "page": page, "enterprise": enterprise, "query": query.urlencode(),
+        "can_unmask": request.user.has_perm("members.export_unmasked"),
+    })
+
+
+@login_required
+def member_export(request: HttpRequest) -> HttpResponse:
+    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
+    data, _n = exports.member_export(user=request.user, filters=form.filters(),
+                                     unmasked=request.GET.get("unmasked") == "1")
+    response = HttpResponse(data, content_type=XLSX)
+    name = f"会员名册-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+@login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = Person.objects.select_related("current_union", "employer").get_visible(request.user, pk=pk)
+    membership = selectors.open_membership(person=person)
+    pending = TransferRequest.objects.filter(person=person, status=TransferRequest.Status.PENDING).select_related(
+        "to_union").first()
+    return render(request, "members/detail.html", {
+        "person": person, "membership": membership, "pending_transfer": pending,
+        "history": selectors.member_history(user=request.user, person=person),
+        "change_form": ChangeForm(), "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+        "can_reveal": request.user.has_perm("members.reveal_id"),
+    })
+
+
+@login_required
+def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """显示完整号码: GET gives the reason form, POST (with a reason) shows the number once, audited."""
+    person = Person.objects.get_visible(request.user, pk=pk)
+    if not request.user.has_perm("members.reveal_id"):
+        raise PermissionDenied("您没有查看完整身份证号码的权限")
+    form = RevealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            number = services.id_reveal(actor=request.user, person=person, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error("reason", exc)
+        else:
+            response = render(request, "members/_reveal.html", {"person": person, "number": number})
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "members/_reveal.html", {"person": person, "form": form})
+
+
+@login_required
+@require_POST
+def member_change(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_writer(request)
+    person = Person.objects.get_visible(request.user, pk=pk)
+    membership = Membership.objects.get_visible(request.user, person=person, status__in=Membership.OPEN)
+    form = ChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_change(actor=request.user, membership=membership, kind=form.cleaned_data["kind"],
+                                       reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, "会籍变动已办理")
+            if not Person.objects.visible_to(request.user).filter(pk=pk, current_union__isnull=False).exists():
+                return redirect("members:list")
+    else:
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("members:detail", pk=pk)
+
+
+@login_required
+def transfer_inbox(request: HttpRequest) -> HttpResponse:
+    services.transfer_complete_due()
+    inbox = selectors.transfer_inbox(user=request.user)
+    scope = Union.objects.visible_to(request.user).values("pk")
+    return render(request, "members/transfers.html", {
+        "incoming": inbox.filter(from_union__in=scope),
+        "outgoing": inbox.filter(to_union__in=scope),
+        "recent": selectors.transfer_outbox(user=request.user).exclude(status=TransferRequest.Status.PENDING)[:30],
+        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+    })
+
+
+@login_required
+@require_POST
+def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_writer(request)
+    transfer = TransferRequest.objects.select_related("from_union").get_visible(request.user, pk=pk)
+    if not user_can_see_union(request.user, transfer.from_union.path):
+        raise PermissionDenied("只有转出工会可以审批转会申请")
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    try:
+        services.transfer_decide(actor=request.user, transfer=transfer, approve=form.cleaned_data["approve"],
+                                 reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已{'同意' if form.cleaned_data['approve'] else '拒绝'}转会申请")
+    return redirect("members:transfers")
+
+
+@login_required
+def transfer_in(request: HttpRequest) -> HttpResponse:
+    """办理转入: the destination finds a person by full ID number and asks the origin to release them."""
+    _require_writer(request)
+    form = TransferInForm(request.POST or None, unions=_member_unions(request.user))
+    if request.method == "POST" and form.is_valid():
+        to_union = Union.objects.get_visible(request.user, pk=form.cleaned_data["to_union"])
+        person = services.person_lookup(form.cleaned_data["id_number"])
+        if person is None:
+            form.add_error("id_number", "系统中没有该身份证号码的会员，请直接办理入会")
+        else:
+            try:
+                t = services.transfer_request(actor=request.user, person=person, to_union=to_union,
+                                              reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"已向{t.from_union.name}发出{person.name}（{person.id_masked}）的转会申请，"
+                                          f"对方 7 天内未处理将自动完成")
+                return redirect("members:transfers")
+    return render(request, "members/transfer_in.html", {"form": form})
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/approvals.html", {
+        "pending": selectors.pending_joins(user=request.user)[:200],
+        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+    })
+
+
+@login_required
+@require_POST
+def join_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_writer(request)
+    membership = Membership.objects.get_visible(request.user, pk=pk)
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    try:
+        services.join_decide(actor=request.user, membership=membership, approve=form.cleaned_data["approve"],
+                             reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已审核")
+    return redirect("members:approvals")
+
+
+# ---------------------------------------------------------------- roster import
+
+
+@login_required
+def import_start(request: HttpRequest) -> HttpResponse:
+    _require_writer(request)
+    form = ImportForm(request.POST or None, request.FILES or None, unions=_member_unions(request.user))
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.GONGHUI_MAX_UPLOAD_BYTES:
+            form.add_error("file", f"文件超过 {settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)} MB，"
+                                   "请拆分后上传，或由管理员使用命令行导入")
+        else:
+            union = Union.objects.get_visible(request.user, pk=form.cleaned_data["union"])
+            folder = Path(settings.VAR_DIR) / "imports" / uuid.uuid4().hex
+            folder.mkdir(parents=True)
+            safe = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name).name)[-100:] or "roster"
+            path = folder / safe
+            with open(path, "wb") as fh:
+                for part in upload.chunks():
+                    fh.write(part)
+            job = ImportJob.objects.create(union=union, created_by_id=request.user.pk, file_path=str(path),
+                                           original_name=upload.name[:200], sheet=form.cleaned_data["sheet"])
+            if upload.size <= INLINE_IMPORT_BYTES:
+                tasks.run_check(job.pk)
+            else:
+                tasks.import_check.enqueue(job.pk)
+            return redirect("members:import_job", pk=job.pk)
+    jobs = ImportJob.objects.visible_to(request.user).select_related("union", "created_by")[:10]
+    return render(request, "members/import.html", {"form": form, "jobs": jobs, "columns": IMPORT_COLUMNS})
+
+
+@login_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    data = template_bytes(IMPORT_COLUMNS, sheet="会员名册", notes=(
+        "带 * 的列必填", "身份证号码列请保持“文本”格式", "入会日期如 2021-07-01", "同一文件内同一人只保留第一行"),
+        examples=[("张伟", "（18位身份证号码）", "13805861234", "2021-07-01", "台州市黄岩鸿日模具有限公司", "快递员",
+                   "群众", "高中")])
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote('会员名册导入模板.xlsx')}"
+    return response
+
+
+def _job(request: HttpRequest, pk: int) -> ImportJob:
+    return ImportJob.objects.select_related("union", "created_by").get_visible(request.user, pk=pk)
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    template = "members/_import_status.html" if request.htmx else "members/import_job.html"  # type: ignore[attr-defined]
+    return render(request, template, {"job": job, "progress": tasks.read_progress(job)})
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_writer(request)
+    job = _job(request, pk)
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
+        status=ImportJob.Status.IMPORTING, updated_at=timezone.now())
+    if not updated:
+        messages.error(request, "该文件不能导入（尚未检查完毕、有错误行或已导入）")
+    elif Path(job.file_path).stat().st_size <= INLINE_IMPORT_BYTES:
+        tasks.run_import(job.pk)
+    else:
+        tasks.import_run.enqueue(job.pk)
+    return redirect("members:import_job", pk=job.pk)
+
+
+@login_required
+def import_errors(request: HttpRequest, pk: int) -> FileResponse:
+    job = _job(request, pk)
+    report = (job.result or {}).get("error_report")
+    if not report or not Path(report).is_file():
+        raise Http404
+    return FileResponse(open(report, "rb"), as_attachment=True, filename=f"错误行-{job.original_name}.xlsx",
+                        content_type=XLSX)
+
+
+# ---------------------------------------------------------------- 入会率
+
+
+@login_required
+def rates(request: HttpRequest) -> HttpResponse:
+    township = request.GET.get("township", "")
+    qs = selectors.enterprise_rates(user=request.user, township=int(township) if township.isdigit() else None,
+                                    q=request.GET.get("q", ""), order=request.GET.get("order", "rate"))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "members/rates.html", {
+        "townships": selectors.township_rates(user=request.user), "page": page, "query": query.urlencode(),
+        "township": township, "q": request.GET.get("q", ""), "order": request.GET.get("order", "rate"),
+        "list_url": reverse("members:list"),
+    })
