@@ -1,18 +1,88 @@
-"""Assembles each app's ninja router under /api/v1/ (OpenAPI at /api/v1/openapi.json)."""
+"""Assembles each app's ninja router under /api/v1/ (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
 
+Every error answers `{"detail": "<zh-hans>"}` (422 adds the field `errors`), whatever raised it.
+The docs page serves Swagger UI from ninja's own static files ("ninja" is in INSTALLED_APPS): no CDN.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from gonghui.accounts.api import router as accounts_router
 from gonghui.accounts.auth import api_auth
+from gonghui.members.api import router as members_router
 from gonghui.orgs.api import router as orgs_router
+
+
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese text as UTF-8, not \\uXXXX escapes: readable in curl and a third smaller."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
 
 api = NinjaAPI(
     title="数智工会 API",
     version="1",
     description="区、镇街、工会与企业数据接口。认证：POST /api/v1/auth/token 取得令牌后以 Authorization: Bearer 调用；"
-    "也可使用登录会话。列表以 limit/offset 分页，返回 {items, count}；无权访问的对象返回 404。",
+    "也可使用登录会话（写操作需带 CSRF 令牌）。列表以 limit（默认 100，最大 1000）/offset 分页，返回 {items, count}；"
+    "未认证返回 401；无权访问的对象与不存在的对象一样返回 404；错误均带中文 detail。",
     auth=api_auth,
     urls_namespace="api",
+    renderer=Utf8JSONRenderer(),
 )
 api.add_router("", accounts_router)
 api.add_router("", orgs_router)
+api.add_router("", members_router)
+
+# zh-hans wording for the statuses the framework itself raises with English text.
+STATUS_DETAIL = {
+    400: "请求格式有误",
+    401: "未登录或令牌无效",
+    403: "无权执行此操作",
+    404: "对象不存在或无权访问",
+    405: "不支持该请求方法",
+    422: "请求参数有误",
+    429: "请求过于频繁，请稍后再试",
+}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _detail(status: int, message: str = "") -> str:
+    """Keep a message we wrote (zh-hans); replace the framework's English ones ("Unauthorized", "CSRF check Failed")."""
+    if message and _CJK.search(message):
+        return message
+    if status == 403 and "csrf" in message.lower():
+        return "CSRF 校验失败，请刷新页面后重试"
+    return STATUS_DETAIL.get(status, "请求失败")
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, {"detail": STATUS_DETAIL[422], "errors": exc.errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": _detail(401, exc.message)}, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": _detail(exc.status_code, exc.message)}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": STATUS_DETAIL[404]}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": _detail(403, str(exc))}, status=403)
+

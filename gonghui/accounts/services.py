@@ -6,6 +6,7 @@ from typing import Any
 
 from auditlog.context import set_actor
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -16,13 +17,17 @@ from .models import ApiToken, Role, RoleAssignment, User
 def token_issue(*, request: HttpRequest | None, username: str, password: str, name: str = "") -> str | None:
     """Check the password (through axes, so failures count toward lockout) and issue a new token.
 
-    Returns the plain token (shown once; only its hash is kept) or None when the credentials are wrong.
+    Returns the plain token (shown once; only its hash is kept) or None when the credentials are wrong or
+    the account is locked out (axes then sets `request.axes_locked_out`). A success counts as a login:
+    `user_logged_in` fires, so axes resets the failure count and `last_login` moves.
     """
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return None
     plain = ApiToken.new_plain()
-    ApiToken.objects.create(user=user, key_hash=ApiToken.hash(plain), prefix=plain[:8], name=name[:50])
+    with transaction.atomic():
+        ApiToken.objects.create(user=user, key_hash=ApiToken.hash(plain), prefix=plain[:8], name=name[:50])
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
     return plain
 
 

@@ -54,6 +54,24 @@ def scope_paths(user: Any) -> list[str] | None:
     return list(paths)
 
 
+def covers_whole_tree(user: Any, paths: list[str]) -> bool:
+    """True when `paths` include every root of the tree (a district admin in a one-district install).
+
+    Scope is then no filter at all, so the city-wide lists and counts skip the `IN (subtree)` subqueries,
+    which on 30k enterprises cost more than the rest of the page. Cached on the user like scope_paths.
+    """
+    from gonghui.orgs.models import Union
+
+    if not any(len(p) == Union.steplen for p in paths):
+        return False  # only a root's path is one step long; no root, no whole tree
+    key = tuple(paths)
+    cached = getattr(user, "_scope_whole_tree", None)
+    if cached is None or cached[0] != key:
+        cached = (key, not Union.objects.filter(depth=1).exclude(path__in=paths).exists())
+        user._scope_whole_tree = cached
+    return bool(cached[1])
+
+
 def union_subtree_q(paths: list[str], field: str = "path") -> Q:
     return reduce(operator.or_, (Q(**{f"{field}__startswith": p}) for p in paths))
 
@@ -67,6 +85,8 @@ class ScopedQuerySet(models.QuerySet[_M]):
             return self
         if not paths:
             return self.none()
+        if covers_whole_tree(user, paths):
+            return self
         fields: tuple[str, ...] = self.model.scope_fields  # type: ignore[attr-defined]
         if fields == ("self",):
             return self.filter(union_subtree_q(paths))

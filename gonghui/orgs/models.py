@@ -158,7 +158,11 @@ class Enterprise(models.Model):
     class Meta:
         verbose_name = "企业"
         verbose_name_plural = "企业"
-        indexes = [models.Index(fields=["territory", "covering_union"])]
+        indexes = [
+            models.Index(fields=["territory", "covering_union"]),
+            # Covers the 工作台 and per-township counts (建会率, ≥25人未建会, 职工数) without reading the table.
+            models.Index(fields=["territory", "status", "covering_union", "headcount"], name="enterprise_counts_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -129,3 +129,151 @@ def township_coverage(*, user: Any) -> list[dict[str, Any]]:
          "rate": (r["c"] / r["n"]) if r["n"] else 0.0}
         for r in rows
     ]
+
+
+# ---------------------------------------------------------------- console reads (tree, details, filters)
+
+GRASSROOTS_KINDS = (Union.Kind.SINGLE, Union.Kind.JOINT)
+
+
+def union_search(*, user: Any, q: str, limit: int = 50) -> list[Union]:
+    """Unions in scope whose name contains `q` or whose USCC starts with it (at most `limit`). Scope-checked."""
+    q = q.strip()
+    if not q:
+        return []
+    return list(union_list(user=user, q=q).order_by("depth", "path")[:limit])
+
+
+def grassroots_counts(*, parents: list[Union]) -> dict[int, int]:
+    """For each of `parents`: how many grassroots unions (单独建会/联合工会) lie anywhere below it.
+
+    One grouped query over the materialised paths, whatever the number of parents (no N+1)."""
+    from django.db.models.functions import Substr
+
+    if not parents:
+        return {}
+    depth = parents[0].depth
+    same_depth = [p for p in parents if p.depth == depth]
+    counts: dict[int, int] = {}
+    prefixes = {p.path: p.pk for p in same_depth}
+    from gonghui.core.scope import union_subtree_q
+
+    rows = (
+        Union.objects.filter(union_subtree_q(list(prefixes)), kind__in=GRASSROOTS_KINDS, depth__gt=depth)
+        .annotate(prefix=Substr("path", 1, depth * Union.steplen))
+        .values("prefix")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        pk = prefixes.get(row["prefix"])
+        if pk is not None:
+            counts[pk] = row["n"]
+    for p in parents:
+        if p.depth != depth:  # rare: roots of mixed depth (a user with several assignments)
+            counts.update(grassroots_counts(parents=[p]))
+    return counts
+
+
+def union_tree_nodes(*, user: Any, nodes: list[Union]) -> list[dict[str, Any]]:
+    """Tree rows for `nodes` (already fetched through scope): the union, its grassroots count (federations,
+    townships) or covered-firm count (grassroots unions). Two queries whatever the number of nodes."""
+    grassroots_ids = [n.pk for n in nodes if n.is_grassroots]
+    covered: dict[int, int] = {}
+    if grassroots_ids:
+        covered = dict(
+            Enterprise.objects.filter(covering_union__in=grassroots_ids)
+            .values("covering_union")
+            .annotate(n=Count("pk"))
+            .values_list("covering_union", "n")
+        )
+    below = grassroots_counts(parents=[n for n in nodes if not n.is_grassroots])
+    return [
+        {"union": n, "covered": covered.get(n.pk, 0), "grassroots": below.get(n.pk, 0), "has_children": n.numchild > 0}
+        for n in nodes
+    ]
+
+
+def union_child_nodes(*, user: Any, union_id: int) -> tuple[Union, list[dict[str, Any]]]:
+    """The visible union `union_id` and its direct children as tree rows. 404 outside scope."""
+    parent = Union.objects.get_visible(user, pk=union_id)
+    children = list(
+        Union.objects.filter(path__startswith=parent.path, depth=parent.depth + 1).order_by("path")
+    )
+    return parent, union_tree_nodes(user=user, nodes=children)
+
+
+def union_breadcrumbs(*, user: Any, union: Union) -> list[Union]:
+    """Ancestors of `union` that lie inside the user's scope, top first (never an ancestor outside scope)."""
+    from gonghui.core.scope import user_can_see_union
+
+    paths = [union.path[: i * Union.steplen] for i in range(1, union.depth)]
+    ancestors = Union.objects.filter(path__in=paths).order_by("depth")
+    return [a for a in ancestors if user_can_see_union(user, a.path)]
+
+
+def union_parent(*, union: Union) -> Union | None:
+    if union.depth <= 1:
+        return None
+    return Union.objects.filter(path=union.path[: -Union.steplen]).first()
+
+
+def union_committees(*, user: Any, union: Union) -> list[Any]:
+    """The union's committees (newest term first per kind) with their members prefetched. Scope-checked."""
+    from .models import Committee
+
+    order = {Committee.Kind.COMMITTEE: 0, Committee.Kind.AUDIT: 1, Committee.Kind.WOMEN: 2}
+    rows = Committee.objects.visible_to(user).filter(union=union).prefetch_related("members").order_by("-term_start")
+    return sorted(rows, key=lambda c: order.get(c.kind, 9))
+
+
+def union_coverages(*, user: Any, union: Union) -> QuerySet[Any]:
+    """Open coverages of `union` (the enterprises it covers now, with the start date). Scope-checked."""
+    from .models import Coverage
+
+    return (
+        Coverage.objects.visible_to(user)
+        .filter(union=union, ended_on__isnull=True)
+        .select_related("enterprise")
+        .order_by("enterprise__name")
+    )
+
+
+def enterprise_coverages(*, user: Any, enterprise: Enterprise) -> QuerySet[Any]:
+    """The coverage history of an enterprise the user sees, newest first. The enterprise was fetched through
+    scope; past covering unions outside the user's scope are still named (it is the firm's own history)."""
+    from .models import Coverage
+
+    return Coverage.objects.filter(enterprise=enterprise).select_related("union").order_by("-started_on", "-pk")
+
+
+def township_options(*, user: Any) -> list[Union]:
+    """The township federations (镇街总工会) inside the user's scope, in tree order."""
+    return list(Union.objects.visible_to(user).filter(kind=Union.Kind.TOWNSHIP).select_related("region").order_by("path"))
+
+
+def move_targets(*, user: Any, union: Union) -> list[Union]:
+    """Unions in scope that may become `union`'s new parent: a kind that may hold it, not inside its own
+    subtree, not its current parent."""
+    from .services import UNION_KINDS_UNDER
+
+    kinds = [k for k, under in UNION_KINDS_UNDER.items() if union.kind in under]
+    current = union.path[: -Union.steplen]
+    return list(
+        Union.objects.visible_to(user)
+        .filter(kind__in=kinds)
+        .exclude(path__startswith=union.path)
+        .exclude(path=current)
+        .order_by("path")
+    )
+
+
+def with_parents(unions: list[Union]) -> list[Union]:
+    """Attach `parent_name` (and the cached parent id) to each union with one query."""
+    parent_paths = {u.path[: -Union.steplen] for u in unions if u.depth > 1}
+    parents = {p.path: p for p in Union.objects.filter(path__in=parent_paths).only("pk", "path", "name")}
+    for u in unions:
+        p = parents.get(u.path[: -Union.steplen]) if u.depth > 1 else None
+        u._parent_id = p.pk if p else None
+        u.parent_name = p.name if p else ""
+    return unions
