@@ -42,7 +42,9 @@ from gonghui.accounts.models import ApiToken
 # --- the registration points --------------------------------------------------------------------------------
 
 # Routes whose object id the resolver cannot map: "url name" (namespaced) or "url name:param" → "app.Model".
-ROUTE_MODELS: dict[str, str] = {}
+ROUTE_MODELS: dict[str, str] = {
+    "gonghui_members_api_member_detail": "members.Person",  # a member is a Person held through a membership
+}
 
 # Console routes an anonymous visitor may open (login, public H5 pages for workers …), by namespaced url name.
 PUBLIC_PAGES: set[str] = {
