@@ -4,6 +4,8 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := .uv/bin/uv
+# Optional extras, e.g. `make install EXTRAS="--extra spark"` for the linkage engine's Spark backend (CI sets it).
+EXTRAS ?=
 export DJANGO_SETTINGS_MODULE := config.settings
 
 .PHONY: install demo serve test test-fast lint bench bench-linkage clean
@@ -14,7 +16,7 @@ $(UV):
 	.uv/bin/pip install --quiet --disable-pip-version-check uv
 
 install: $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra spark --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen $(EXTRAS) --python $(PYTHON)
 	@echo "✔ 依赖已安装到 $(VENV)/"
 
 demo: install
