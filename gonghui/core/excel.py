@@ -150,6 +150,35 @@ def decode_text(data: bytes) -> str:
 # ---------------------------------------------------------------- reading
 
 
+def _open_workbook(source: io.BytesIO | Path) -> python_calamine.CalamineWorkbook:
+    """Open with calamine, turning its many failure types into one zh-hans SpreadsheetError."""
+    try:
+        if isinstance(source, io.BytesIO):
+            return python_calamine.CalamineWorkbook.from_filelike(source)
+        return python_calamine.CalamineWorkbook.from_path(str(source))
+    except python_calamine.PasswordError as exc:
+        raise SpreadsheetError("文件已加密（设置了打开密码），请在 Excel 中取消密码后再上传") from exc
+    except Exception as exc:  # calamine raises several types for a broken file
+        raise SpreadsheetError(f"文件已损坏或格式不受支持，无法读取（{type(exc).__name__}）") from exc
+
+
+def _choose_sheet(wb: python_calamine.CalamineWorkbook, sheet: str | None) -> str:
+    """The named sheet, or else the first visible worksheet (hidden sheets are ignored unless named)."""
+    if sheet:
+        if sheet not in wb.sheet_names:
+            raise SpreadsheetError(f"找不到工作表“{sheet}”，文件中的工作表有：{'、'.join(wb.sheet_names)}")
+        return sheet
+    visible = [
+        m.name
+        for m in wb.sheets_metadata
+        if str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower()
+        and "worksheet" in str(m.typ).lower()
+    ]
+    if not visible:
+        raise SpreadsheetError("文件中没有可见的工作表")
+    return visible[0]
+
+
 def read_grid(data: bytes, *, sheet: str | None = None) -> tuple[str, list[list[Any]]]:
     """All cells of the chosen sheet as a list of rows (Python values), and the sheet's name."""
     kind = sniff(data)
@@ -162,26 +191,8 @@ def read_grid(data: bytes, *, sheet: str | None = None) -> tuple[str, list[list[
         return "CSV", [list(r) for r in csv.reader(io.StringIO(text), dialect)]
     if kind in ("xlsx", "ods"):
         check_zip_bomb(data)
-    try:
-        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except python_calamine.PasswordError as exc:
-        raise SpreadsheetError("文件已加密（设置了打开密码），请在 Excel 中取消密码后再上传") from exc
-    except Exception as exc:  # calamine raises several types for a broken file
-        raise SpreadsheetError(f"文件已损坏或格式不受支持，无法读取（{type(exc).__name__}）") from exc
-    if sheet:
-        if sheet not in wb.sheet_names:
-            raise SpreadsheetError(f"找不到工作表“{sheet}”，文件中的工作表有：{'、'.join(wb.sheet_names)}")
-        name = sheet
-    else:
-        visible = [
-            m.name
-            for m in wb.sheets_metadata
-            if str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower()
-            and "worksheet" in str(m.typ).lower()
-        ]
-        if not visible:
-            raise SpreadsheetError("文件中没有可见的工作表")
-        name = visible[0]
+    wb = _open_workbook(io.BytesIO(data))
+    name = _choose_sheet(wb, sheet)
     try:
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
@@ -300,26 +311,8 @@ def iter_grid(path: Path, *, sheet: str | None = None) -> tuple[str, Iterator[tu
         return "CSV", csv_rows()
     if kind in ("xlsx", "ods"):
         check_zip_bomb(path)
-    try:
-        wb = python_calamine.CalamineWorkbook.from_path(str(path))
-    except python_calamine.PasswordError as exc:
-        raise SpreadsheetError("文件已加密（设置了打开密码），请在 Excel 中取消密码后再上传") from exc
-    except Exception as exc:  # calamine raises several types for a broken file
-        raise SpreadsheetError(f"文件已损坏或格式不受支持，无法读取（{type(exc).__name__}）") from exc
-    if sheet:
-        if sheet not in wb.sheet_names:
-            raise SpreadsheetError(f"找不到工作表“{sheet}”，文件中的工作表有：{'、'.join(wb.sheet_names)}")
-        name = sheet
-    else:
-        visible = [
-            m.name
-            for m in wb.sheets_metadata
-            if str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower()
-            and "worksheet" in str(m.typ).lower()
-        ]
-        if not visible:
-            raise SpreadsheetError("文件中没有可见的工作表")
-        name = visible[0]
+    wb = _open_workbook(path)
+    name = _choose_sheet(wb, sheet)
     try:
         ws = wb.get_sheet_by_name(name)
     except Exception as exc:
