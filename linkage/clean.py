@@ -20,9 +20,39 @@ from linkage.regions import alias_table, region_pattern
 from linkage.vocab import BRANCH_MARKERS, FORMS, TRADES, alternation
 
 FEATURES: tuple[str, ...] = (
-    "row", "name_norm", "core", "zh", "trade", "form", "branch", "county", "pref", "uscc", "org", "zh_py",
-    "addr", "headcount",
+    "row",
+    "name_norm",
+    "core",
+    "zh",
+    "trade",
+    "form",
+    "branch",
+    "county",
+    "pref",
+    "uscc",
+    "org",
+    "zh_py",
+    "addr",
+    "headcount",
 )
+
+
+@lru_cache(maxsize=1)
+def t2s_phrases() -> dict[str, str]:
+    """Traditional spellings of vocabulary words whose simplified form is not char-by-char
+    (家俱 → 家具), so the trade and legal-form lists recognise them."""
+    import opencc
+
+    cc = opencc.OpenCC("s2t")
+    tw = opencc.OpenCC("s2tw")
+    out: dict[str, str] = {}
+    for w in (*TRADES, *FORMS, *BRANCH_MARKERS):
+        for conv in (cc, tw):
+            t = conv.convert(w)
+            simple = "".join(t2s_map().get(c, c) for c in t)
+            if simple != w:
+                out[simple] = w
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +115,9 @@ def uscc_valid_expr(code: pl.Expr) -> pl.Expr:
     """Vectorised GB 32100 check (same answer as ``codes.is_valid_uscc`` on a normalised code)."""
     total = pl.lit(0, dtype=pl.Int64)
     for i, w in enumerate(_USCC_WEIGHTS):
-        total = total + code.str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64) * w
+        total = (
+            total + code.str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64) * w
+        )
     check = code.str.slice(17, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64)
     ok = (
         (code.str.len_chars() == 18)
@@ -99,9 +131,13 @@ def org_valid_expr(code: pl.Expr) -> pl.Expr:
     """Vectorised GB 11714 check (same answer as ``codes.is_valid_org_code`` on a normalised code)."""
     total = pl.lit(0, dtype=pl.Int64)
     for i, w in enumerate(_ORG_WEIGHTS):
-        total = total + code.str.slice(i, 1).replace_strict(_ORG_VALUE, default=None, return_dtype=pl.Int64) * w
+        total = (
+            total + code.str.slice(i, 1).replace_strict(_ORG_VALUE, default=None, return_dtype=pl.Int64) * w
+        )
     chk = 11 - total % 11
-    expected = pl.when(chk == 10).then(pl.lit("X")).when(chk == 11).then(pl.lit("0")).otherwise(chk.cast(pl.Utf8))
+    expected = (
+        pl.when(chk == 10).then(pl.lit("X")).when(chk == 11).then(pl.lit("0")).otherwise(chk.cast(pl.Utf8))
+    )
     ok = code.str.contains(r"^[0-9A-Z]{8}[0-9X]$") & (expected == code.str.slice(8, 1))
     return ok.fill_null(False)
 
@@ -150,11 +186,13 @@ def normalize_name_expr(col: pl.Expr) -> pl.Expr:
     """NFKC, traditional -> simplified, upper case, brackets of every width unified, punctuation
     and spaces removed, bracketed region names such as （台州） dropped, other brackets flattened."""
     t2s = t2s_map()
+    phrases = t2s_phrases()
     pats = _patterns()
     return (
         col.fill_null("")
         .str.normalize("NFKC")
         .str.replace_many(list(t2s), list(t2s.values()))
+        .str.replace_many(list(phrases), list(phrases.values()))
         .str.to_uppercase()
         .str.replace_all(r"[【〔［\[{〈《]", "(")
         .str.replace_all(r"[】〕］\]}〉》]", ")")
@@ -174,21 +212,30 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
     out = out.with_columns(marker=pl.col("name_norm").str.extract(pats["marker"], 1).fill_null(""))
     out = out.with_columns(
         body=pl.when(pl.col("marker") != "")
-        .then(pl.col("name_norm").str.slice(0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars()))
+        .then(
+            pl.col("name_norm").str.slice(
+                0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars()
+            )
+        )
         .otherwise(pl.col("name_norm"))
     )
     pq = pl.col("body").str.extract_groups(pats["parent_qual"])
     tr = pl.col("body").str.extract_groups(pats["trail_region"])
     out = out.with_columns(
-        parent=pl.when(pl.col("marker") == "").then(pl.col("body"))
-        .when(pq.struct.field("1").is_not_null()).then(pq.struct.field("1"))
+        parent=pl.when(pl.col("marker") == "")
+        .then(pl.col("body"))
+        .when(pq.struct.field("1").is_not_null())
+        .then(pq.struct.field("1"))
         .otherwise(tr.struct.field("1").fill_null(pl.col("body"))),
-        qual=pl.when(pl.col("marker") == "").then(pl.lit(""))
-        .when(pq.struct.field("1").is_not_null()).then(pq.struct.field("2"))
+        qual=pl.when(pl.col("marker") == "")
+        .then(pl.lit(""))
+        .when(pq.struct.field("1").is_not_null())
+        .then(pq.struct.field("2"))
         .otherwise(tr.struct.field("2").fill_null("")),
     )
     out = out.with_columns(
-        branch=pl.when(pl.col("marker") == "").then(pl.lit(""))
+        branch=pl.when(pl.col("marker") == "")
+        .then(pl.lit(""))
         .otherwise(pl.col("qual").str.replace(r"(?:市|区|县)$", "") + pl.col("marker")),
         name_region=pl.col("parent").str.extract(pats["lead_region"], 1).fill_null(""),
         p1=pl.col("parent").str.replace(pats["lead_region"], ""),
@@ -196,7 +243,8 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
     out = out.with_columns(p1=pl.when(pl.col("p1") == "").then(pl.col("parent")).otherwise(pl.col("p1")))
     out = out.with_columns(form_raw=pl.col("p1").str.extract(pats["form"], 1).fill_null(""))
     out = out.with_columns(
-        p2=pl.col("p1").str.slice(0, pl.col("p1").str.len_chars() - pl.col("form_raw").str.len_chars())
+        p2=pl.col("p1")
+        .str.slice(0, pl.col("p1").str.len_chars() - pl.col("form_raw").str.len_chars())
         .str.replace(pats["group_form"], "")
     )
     out = out.with_columns(p2=pl.when(pl.col("p2") == "").then(pl.col("p1")).otherwise(pl.col("p2")))
@@ -209,7 +257,6 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         trade=td.struct.field("2").fill_null(""),
         form=pl.col("form_raw").replace_strict(FORMS, default=""),
     )
-    out = out.with_columns(zh_py=pl.col("zh").str.replace_many(list(pmap), list(pmap.values())))
     # codes: either column may hold a USCC or a 9-character organisation code
     u1, o1 = _code_norm("uscc"), _code_norm("org_code")
     out = out.with_columns(
@@ -219,22 +266,62 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
     out = out.with_columns(
         org=pl.when(pl.col("uscc") != "").then(pl.col("uscc").str.slice(8, 9)).otherwise(pl.col("org_alt"))
     )
+    out = out.with_columns(
+        addr_norm=normalize_name_expr(pl.col("address")),
+    ).with_columns(addr_region=pl.col("addr_norm").str.extract(pats["lead_region"], 1).fill_null(""))
     collected = out.collect()
+    # pinyin per distinct 字号 through a dict: cheaper than an automaton over 20k characters
+    zh_py = {z: "".join(pmap.get(c, c) for c in z) for z in collected["zh"].unique().to_list()}
+    collected = collected.with_columns(zh_py=pl.col("zh").replace_strict(zh_py, return_dtype=pl.Utf8))
     county_src = collected["county"].fill_null("").str.normalize("NFKC").str.replace_all(r"\s", "")
-    c_map, p_map = _region_lookup(pl.concat([county_src, collected["name_region"]]))
+    c_map, p_map = _region_lookup(pl.concat([county_src, collected["name_region"], collected["addr_region"]]))
     collected = collected.with_columns(
         c_col=county_src.replace_strict(c_map, default=""),
         p_col=county_src.replace_strict(p_map, default=""),
+        c_addr=pl.col("addr_region").replace_strict(c_map, default=""),
+        p_addr=pl.col("addr_region").replace_strict(p_map, default=""),
         c_name=pl.col("name_region").replace_strict(c_map, default=""),
         p_name=pl.col("name_region").replace_strict(p_map, default=""),
     )
+    # where the firm is: the county column, else the address, else the name's region prefix
+    collected = collected.with_columns(
+        county=pl.when(pl.col("c_col") != "")
+        .then(pl.col("c_col"))
+        .when(pl.col("p_col") != "")
+        .then(
+            pl.when(pl.col("p_addr") == pl.col("p_col"))
+            .then(pl.col("c_addr"))
+            .when(pl.col("p_name") == pl.col("p_col"))
+            .then(pl.col("c_name"))
+            .otherwise(pl.lit(""))
+        )
+        .when(pl.col("c_addr") != "")
+        .then(pl.col("c_addr"))
+        .when((pl.col("p_addr") == "") | (pl.col("p_name") == pl.col("p_addr")))
+        .then(pl.col("c_name"))
+        .otherwise(pl.lit("")),
+        pref=pl.when(pl.col("p_col") != "")
+        .then(pl.col("p_col"))
+        .when(pl.col("p_addr") != "")
+        .then(pl.col("p_addr"))
+        .otherwise(pl.col("p_name")),
+    )
     return collected.select(
         pl.col("row").cast(pl.Int64),
-        "name_norm", "core", "zh", "trade", "form", "branch",
-        county=pl.when(pl.col("c_col") != "").then(pl.col("c_col")).when(pl.col("p_col") != "")
-        .then(pl.lit("")).otherwise(pl.col("c_name")),
-        pref=pl.when(pl.col("p_col") != "").then(pl.col("p_col")).otherwise(pl.col("p_name")),
-        uscc="uscc", org="org", zh_py="zh_py",
-        addr=normalize_name_expr(pl.col("address")).str.replace(pats["lead_region"], ""),
-        headcount=pl.col("headcount").str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False),
+        "name_norm",
+        "core",
+        "zh",
+        "trade",
+        "form",
+        "branch",
+        "county",
+        "pref",
+        "uscc",
+        "org",
+        "zh_py",
+        addr=pl.col("addr_norm").str.replace(pats["lead_region"], ""),
+        headcount=pl.col("headcount")
+        .str.strip_chars()
+        .str.replace(r"\.0+$", "")
+        .cast(pl.Int64, strict=False),
     )
