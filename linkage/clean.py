@@ -100,9 +100,7 @@ def pinyin_map() -> dict[str, str]:
 
 
 def _code_norm(col: str) -> pl.Expr:
-    return (
-        pl.col(col).fill_null("").str.normalize("NFKC").str.replace_all(r"[\s\-_.·/]+", "").str.to_uppercase()
-    )
+    return pl.col(col).fill_null("").str.normalize("NFKC").str.replace_all(r"[\s\-_.·/]+", "").str.to_uppercase()
 
 
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
@@ -115,9 +113,7 @@ def uscc_valid_expr(code: pl.Expr) -> pl.Expr:
     """Vectorised GB 32100 check (same answer as ``codes.is_valid_uscc`` on a normalised code)."""
     total = pl.lit(0, dtype=pl.Int64)
     for i, w in enumerate(_USCC_WEIGHTS):
-        total = (
-            total + code.str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64) * w
-        )
+        total = total + code.str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64) * w
     check = code.str.slice(17, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64)
     ok = (
         (code.str.len_chars() == 18)
@@ -131,13 +127,9 @@ def org_valid_expr(code: pl.Expr) -> pl.Expr:
     """Vectorised GB 11714 check (same answer as ``codes.is_valid_org_code`` on a normalised code)."""
     total = pl.lit(0, dtype=pl.Int64)
     for i, w in enumerate(_ORG_WEIGHTS):
-        total = (
-            total + code.str.slice(i, 1).replace_strict(_ORG_VALUE, default=None, return_dtype=pl.Int64) * w
-        )
+        total = total + code.str.slice(i, 1).replace_strict(_ORG_VALUE, default=None, return_dtype=pl.Int64) * w
     chk = 11 - total % 11
-    expected = (
-        pl.when(chk == 10).then(pl.lit("X")).when(chk == 11).then(pl.lit("0")).otherwise(chk.cast(pl.Utf8))
-    )
+    expected = pl.when(chk == 10).then(pl.lit("X")).when(chk == 11).then(pl.lit("0")).otherwise(chk.cast(pl.Utf8))
     ok = code.str.contains(r"^[0-9A-Z]{8}[0-9X]$") & (expected == code.str.slice(8, 1))
     return ok.fill_null(False)
 
@@ -212,11 +204,7 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
     out = out.with_columns(marker=pl.col("name_norm").str.extract(pats["marker"], 1).fill_null(""))
     out = out.with_columns(
         body=pl.when(pl.col("marker") != "")
-        .then(
-            pl.col("name_norm").str.slice(
-                0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars()
-            )
-        )
+        .then(pl.col("name_norm").str.slice(0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars()))
         .otherwise(pl.col("name_norm"))
     )
     pq = pl.col("body").str.extract_groups(pats["parent_qual"])
@@ -320,8 +308,5 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         "org",
         "zh_py",
         addr=pl.col("addr_norm").str.replace(pats["lead_region"], ""),
-        headcount=pl.col("headcount")
-        .str.strip_chars()
-        .str.replace(r"\.0+$", "")
-        .cast(pl.Int64, strict=False),
+        headcount=pl.col("headcount").str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False),
     )

@@ -131,12 +131,8 @@ def _value_counts(df: pl.DataFrame, col: str) -> dict[str, int]:
 
 def compute_stats(left: pl.DataFrame, right: pl.DataFrame) -> Stats:
     """``Stats`` of two prepared frames (see ``clean.prepare``)."""
-    counts = {
-        c: (_value_counts(left, c), _value_counts(right, c)) for c in ("county", "pref", "trade", "form")
-    }
-    return stats_from_counts(
-        left.height, right.height, counts, _value_counts(left, "zh"), _value_counts(left, "zh_py")
-    )
+    counts = {c: (_value_counts(left, c), _value_counts(right, c)) for c in ("county", "pref", "trade", "form")}
+    return stats_from_counts(left.height, right.height, counts, _value_counts(left, "zh"), _value_counts(left, "zh_py"))
 
 
 def code_matches(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
@@ -188,9 +184,7 @@ def key_list(df: pl.DataFrame) -> pl.Series:
         ),
         pl.when(zh_len >= 3).then(pl.concat_str(pl.lit("g|"), pl.col("zh").str.slice(0, 2))),
         pl.when(zh_len >= 3).then(pl.concat_str(pl.lit("g|"), pl.col("zh").str.slice(-2, 2))),
-        pl.when(pl.col("county") != "").then(
-            pl.concat_str(pl.lit("n|"), pl.col("county"), pl.col("name_norm"))
-        ),
+        pl.when(pl.col("county") != "").then(pl.concat_str(pl.lit("n|"), pl.col("county"), pl.col("name_norm"))),
     ]
     return df.select(keys=pl.concat_list(keys).list.drop_nulls().list.unique(maintain_order=True))["keys"]
 
@@ -213,9 +207,7 @@ def candidate_pairs(
     ``max_block_pairs``; a pair of two prefecture-unknown rows only meets in block prefecture ""."""
     ln = lkeys.group_by("p", "key").len("nl")
     rn = rkeys.group_by("p", "key").len("nr")
-    ok = (
-        ln.join(rn, on=["p", "key"]).filter(pl.col("nl") * pl.col("nr") <= max_block_pairs).select("p", "key")
-    )
+    ok = ln.join(rn, on=["p", "key"]).filter(pl.col("nl") * pl.col("nr") <= max_block_pairs).select("p", "key")
     pairs = (
         lkeys.join(ok, on=["p", "key"])
         .rename({"row": "l"})
@@ -242,9 +234,7 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
     zl, zr = pairs["zh_l"].to_list(), pairs["zh_r"].to_list()
     # rapidfuzz.process.cpdist needs numpy, which this project does not ship; map() is close enough
     dist = list(map(Levenshtein.distance, zl, zr))
-    addr_sim = list(
-        map(JaroWinkler.normalized_similarity, pairs["addr_l"].to_list(), pairs["addr_r"].to_list())
-    )
+    addr_sim = list(map(JaroWinkler.normalized_similarity, pairs["addr_l"].to_list(), pairs["addr_r"].to_list()))
     nl = max(stats.n_left, 1)
     zh_w = pl.Series("zh_w", [_lg(m["zh_exact"] * nl / max(stats.zh_count.get(z, 1), 1)) for z in zl])
     py_w = pl.Series(
@@ -282,9 +272,7 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
         .then(pl.lit(_lg(m["trade_compat"] / 0.1)))
         .otherwise(pl.lit(_lg(m["trade_diff"] / (1 - stats.u_trade))))
     )
-    trade_clash = (
-        (tl != "") & (tr != "") & ~tl.str.contains(tr, literal=True) & ~tr.str.contains(tl, literal=True)
-    )
+    trade_clash = (tl != "") & (tr != "") & ~tl.str.contains(tr, literal=True) & ~tr.str.contains(tl, literal=True)
     county_w = (
         pl.when((pl.col("county_l") != "") & (pl.col("county_l") == pl.col("county_r")))
         .then(pl.lit(_lg(m["county_eq"] / stats.u_county)))
@@ -334,11 +322,7 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
         .otherwise(pl.lit("")),
         pl.when(pl.col("branch_l") != pl.col("branch_r")).then(pl.lit("branch≠;")).otherwise(pl.lit("")),
         pl.when(trade_clash).then(pl.lit("trade≠;")).otherwise(pl.lit("")),
-        pl.when(
-            (pl.col("county_l") != "")
-            & (pl.col("county_r") != "")
-            & (pl.col("county_l") != pl.col("county_r"))
-        )
+        pl.when((pl.col("county_l") != "") & (pl.col("county_r") != "") & (pl.col("county_l") != pl.col("county_r")))
         .then(pl.lit("county≠;"))
         .otherwise(pl.lit("")),
         pl.when((pl.col("pref_l") != "") & (pl.col("pref_r") != "") & (pl.col("pref_l") != pl.col("pref_r")))
@@ -401,9 +385,7 @@ def decide(scored: pl.DataFrame, threshold: float) -> pl.DataFrame:
             right_row="r",
             left_row="l",
             score="prob",
-            rule=pl.when(pl.col("core_l") == pl.col("core_r"))
-            .then(pl.lit("name"))
-            .otherwise(pl.lit("fuzzy")),
+            rule=pl.when(pl.col("core_l") == pl.col("core_r")).then(pl.lit("name")).otherwise(pl.lit("fuzzy")),
             agreed="agreed",
             left_name="name_norm_l",
         )
@@ -423,9 +405,7 @@ def assemble(
 ) -> pl.DataFrame:
     """One output row per right row, in right-row order (codes win over names)."""
     codes = codes.with_columns(score=pl.lit(1.0), agreed=pl.col("rule"))
-    named = names.filter(pl.col("left_row").is_not_null()).join(
-        codes.select("right_row"), on="right_row", how="anti"
-    )
+    named = names.filter(pl.col("left_row").is_not_null()).join(codes.select("right_row"), on="right_row", how="anti")
     decided = pl.concat(
         [
             codes.select("right_row", "left_row", "score", "rule", "agreed"),
@@ -470,16 +450,12 @@ def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl
     for key in sorted(set(lkeys) & set(rkeys)):
         pairs = candidate_pairs(lkeys[key], rkeys[key], lpref, rpref, opts.max_block_pairs)
         if pairs.height:
-            winners.append(
-                _winners(score_pairs(join_features(pairs, left, todo), stats, opts), opts.threshold)
-            )
+            winners.append(_winners(score_pairs(join_features(pairs, left, todo), stats, opts), opts.threshold))
     scored = (
         pl.concat(winners)
         if winners
         else _winners(
-            score_pairs(
-                join_features(pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64}), left, todo), stats, opts
-            ),
+            score_pairs(join_features(pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64}), left, todo), stats, opts),
             opts.threshold,
         )
     )

@@ -107,9 +107,7 @@ PREFECTURES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
-_SUFFIX = re.compile(
-    r"(?:畲族自治县|自治县|特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|省|市|区|县)$"
-)
+_SUFFIX = re.compile(r"(?:畲族自治县|自治县|特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|省|市|区|县)$")
 
 
 def short_name(full: str) -> str:

@@ -25,10 +25,10 @@ _FEATURE_SCHEMA = (
     "row long, name_norm string, core string, zh string, trade string, form string, branch string, "
     "county string, pref string, uscc string, org string, zh_py string, addr string, headcount long"
 )
-_RAW_SCHEMA = (
-    "row long, name string, uscc string, org_code string, county string, address string, headcount string"
+_RAW_SCHEMA = "row long, name string, uscc string, org_code string, county string, address string, headcount string"
+_SCORED_SCHEMA = (
+    "l long, r long, weight double, prob double, veto string, agreed string, name_norm_l string, same_core boolean"
 )
-_SCORED_SCHEMA = "l long, r long, weight double, prob double, veto string, agreed string, name_norm_l string, same_core boolean"
 
 
 def get_session(partitions: int = 4) -> SparkSession:
@@ -123,12 +123,8 @@ def match_spark(
         f = prepare(frame)
         return f.with_columns(keys=engine.key_list(f))
 
-    LK = _map_rows(lraw, clean, _RAW_SCHEMA, _FEATURE_SCHEMA + ", keys array<string>").repartition(
-        parts, "pref"
-    )
-    RK = _map_rows(rraw, clean, _RAW_SCHEMA, _FEATURE_SCHEMA + ", keys array<string>").repartition(
-        parts, "pref"
-    )
+    LK = _map_rows(lraw, clean, _RAW_SCHEMA, _FEATURE_SCHEMA + ", keys array<string>").repartition(parts, "pref")
+    RK = _map_rows(rraw, clean, _RAW_SCHEMA, _FEATURE_SCHEMA + ", keys array<string>").repartition(parts, "pref")
     LK, RK = LK.cache(), RK.cache()
     L, R = LK.drop("keys"), RK.drop("keys")
 
@@ -200,9 +196,7 @@ def match_spark(
     rkeys = keyed(RK.join(codes_s.select(F.col("right_row").alias("row")), "row", "left_anti"))
     ln = lkeys.groupBy("p", "key").agg(F.count("*").alias("nl"))
     rn = rkeys.groupBy("p", "key").agg(F.count("*").alias("nr"))
-    ok = (
-        ln.join(rn, ["p", "key"]).filter(F.col("nl") * F.col("nr") <= opts.max_block_pairs).select("p", "key")
-    )
+    ok = ln.join(rn, ["p", "key"]).filter(F.col("nl") * F.col("nr") <= opts.max_block_pairs).select("p", "key")
     pairs = (
         lkeys.join(ok, ["p", "key"])
         .withColumnRenamed("row", "l")

@@ -224,9 +224,7 @@ def _new_firm(rng: random.Random, codes: _Codes, place: tuple[str, str] | None =
     pref, county = place or rng.choice(_counties())
     trade = TRADE_POOL[int(len(TRADE_POOL) * rng.random() ** 1.8)]
     road = rng.randrange(0, len(ROADS) - 1, 2)
-    address = (
-        f"{short_name(county)}{rng.choice('东南西北中新')}{ROADS[road : road + 2]}路{rng.randrange(1, 999)}号"
-    )
+    address = f"{short_name(county)}{rng.choice('东南西北中新')}{ROADS[road : road + 2]}路{rng.randrange(1, 999)}号"
     return Firm(
         pref,
         county,
