@@ -17,6 +17,6 @@ class OrgsConfig(AppConfig):
             auditlog.register(model)
         register_nav(NavItem("组织树", "orgs:tree", order=10))
         register_nav(NavItem("企业", "orgs:enterprise_list", order=20))
-        register_nav(NavItem("名录导入", "orgs:import_index", order=90))
+        register_nav(NavItem("工会企业导入", "orgs:import_index", order=90))
         register_panel(Panel("orgs/panel_dashboard.html", panels.dashboard_context, order=10))
         register_demo_step(DemoStep("orgs", demo_step.run, order=10))
