@@ -1,6 +1,7 @@
-"""`make bench`: page and API timings on a city-scale database (台州市规模: 9,394 unions, ~29k enterprises).
+"""`make bench`: page and API timings on a city-scale database (台州市规模: 9,394 unions, ~29k enterprises),
+then the roster import and the join burst benchmarks.
 
-    .venv/bin/python bench/run.py [--requests 30] [--keep] [--only sqlite|postgres]
+    .venv/bin/python bench/run.py [--requests 30] [--keep] [--db sqlite|postgres] [--only pages|import|join] [--full]
 
 For each database — a temporary SQLite file always, and PostgreSQL too when DATABASE_URL names one (the script
 creates a separate database `gonghui_bench` on that server and drops it afterwards) — a child process migrates,
@@ -13,6 +14,16 @@ it reports, it does not gate. A case whose URL name does not exist (yet) is skip
 The linkage benchmark is separate: `make bench-linkage` (bench/linkage/).
 
 --keep keeps the databases (var/bench/city.sqlite3, and `gonghui_bench` on PostgreSQL) and reuses them next time.
+GONGHUI_BENCH_DB names another PostgreSQL database than `gonghui_bench` (two benchmarks on one server).
+
+After the pages, two more benchmarks run as child processes with the same Python and environment (DATABASE_URL
+passed through), their output shown as it comes and their figures repeated at the end:
+- `bench/bench_import.py --runs 3`: roster import of 10k rows, median of 3 runs (1M rows too with --full), on
+  SQLite and on a scratch PostgreSQL database `gonghui_bench_import` (created and dropped) when DATABASE_URL
+  names a server;
+- `bench/bench_join.py --seconds 60`: the join burst over HTTP (on SQLite, and PostgreSQL when DATABASE_URL
+  names a server; --db narrows it).
+--only runs one part; --db sqlite|postgres (formerly --only sqlite|postgres, still accepted) one database.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P95_MS = 200.0
-BENCH_DB = "gonghui_bench"
+BENCH_DB = os.environ.get("GONGHUI_BENCH_DB", "gonghui_bench")
 MARK = "BENCH_JSON "
 
 
@@ -74,11 +85,75 @@ def run_child(db: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
     return result
 
 
+def run_script(label: str, cmd: list[str], keep: tuple[str, ...], database_url: str | None = None,
+               ok_codes: tuple[int, ...] = (0,)) -> list[str]:
+    """Run one of the other benchmark scripts (`cmd[0]` is this Python) with this environment, DATABASE_URL set to
+    `database_url` (None: unset, SQLite); echo its output as it comes and return the lines that start with one of
+    `keep` (its figures, repeated in the summary)."""
+    print(f"\n== {label}: {' '.join(cmd[1:])}", flush=True)
+    figures: list[str] = []
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "GONGHUI_DEBUG": "0"})
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    with subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            if line.lstrip().startswith(keep):
+                figures.append(line.rstrip())
+    if proc.returncode not in ok_codes:
+        figures.append(f"!! {label}: 进程失败（退出码 {proc.returncode}）")
+    return figures
+
+
 def parent(args: argparse.Namespace) -> int:
+    parts = {"pages", "import", "join"} if not args.only else {args.only}
+    pg_url = os.environ.get("DATABASE_URL", "")
+    has_pg = pg_url.startswith(("postgres://", "postgresql://"))
+    summary: list[str] = []
+    if "pages" in parts:
+        bench_pages(args)
+    dbs = [args.db] if args.db else ["sqlite", "postgres"]
+    if not has_pg and "postgres" in dbs:
+        dbs.remove("postgres")
+        if args.db:
+            print("\n(未设置 PostgreSQL 的 DATABASE_URL，跳过 PostgreSQL 基准)")
+    if "import" in parts:
+        # bench_import.py imports into the database DATABASE_URL names: a scratch one, never the one named
+        cmd = [sys.executable, str(ROOT / "bench" / "bench_import.py"), "--runs", "3", "--rows", "10000"]
+        if args.full:
+            cmd.append("--million")
+        for db in dbs:
+            scratch = f"{BENCH_DB}_import"
+            if db == "postgres":
+                _pg_execute(pg_url, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+                _pg_execute(pg_url, f"CREATE DATABASE {scratch}")
+            try:
+                lines = run_script(f"名册导入基准（{db}）", cmd, keep=("10000", "1000000", "!!"),
+                                   database_url=_pg_admin_url(pg_url, scratch) if db == "postgres" else None)
+            finally:
+                if db == "postgres":
+                    _pg_execute(pg_url, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+            summary += [f"名册导入 {db}（bench_import.py，med 为 3 次的中位数）:", *[f"  {x}" for x in lines]]
+    if "join" in parts and dbs:
+        # bench_join.py makes (and drops) its own databases, on the server DATABASE_URL names
+        cmd = [sys.executable, str(ROOT / "bench" / "bench_join.py"), "--seconds", "60", "--db", ",".join(dbs)]
+        lines = run_script("扫码入会并发基准", cmd, keep=("join-burst", "[postgres] 跳过", "!!"),
+                           database_url=pg_url if has_pg else None, ok_codes=(0, 1))  # 1: under target, not a crash
+        summary += ["扫码入会并发（bench_join.py，60 秒）:", *[f"  {x}" for x in lines]]
+    if summary:
+        print("\n" + "\n".join(summary))
+    print("\n联动引擎基准另行运行：make bench-linkage（bench/linkage/）")
+    return 0
+
+
+def bench_pages(args: argparse.Namespace) -> None:
     results: list[dict[str, Any]] = []
     base_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "GONGHUI_DEBUG": "0"}
     pg_url = os.environ.get("DATABASE_URL", "")
-    want = {"sqlite", "postgres"} if not args.only else {args.only}
+    want = {"sqlite", "postgres"} if not args.db else {args.db}
 
     if "sqlite" in want:
         keep_dir = ROOT / "var" / "bench"
@@ -115,8 +190,6 @@ def parent(args: argparse.Namespace) -> int:
                     _pg_execute(pg_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
     print_table(results)
-    print("\n联动引擎基准另行运行：make bench-linkage（bench/linkage/）")
-    return 0
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
@@ -203,7 +276,9 @@ def child(db: str, requests: int) -> int:
         call_command("load_demo", scale="city", stdout=open(os.devnull, "w"))
     load_seconds = time.perf_counter() - started
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")  # fresh statistics on both databases, as a production database would have
+        # fresh statistics on both databases, and on PostgreSQL the visibility map too (index-only scans), as a
+        # production database has them once autovacuum has passed after the bulk load
+        cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
     out: list[dict[str, Any]] = []
     for username, township_name in USERS.items():
@@ -251,9 +326,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=30, help="每个用例的计时请求数（至少 30）")
     parser.add_argument("--keep", action="store_true", help="保留并复用基准数据库")
-    parser.add_argument("--only", choices=("sqlite", "postgres"), help="只测一种数据库")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), help="只测一种数据库")
+    parser.add_argument("--only", choices=("pages", "import", "join", "sqlite", "postgres"),
+                        help="只运行一部分：pages 页面与接口，import 名册导入，join 扫码入会并发"
+                        "（sqlite/postgres 为旧用法，等同 --db）")
+    parser.add_argument("--full", action="store_true", help="名册导入也测 100 万行（耗时约十分钟）")
     parser.add_argument("--child", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.only in ("sqlite", "postgres"):
+        args.db, args.only = args.db or args.only, None
     args.requests = max(30, args.requests)
     if args.child:
         return child(args.child, args.requests)

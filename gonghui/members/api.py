@@ -8,7 +8,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
+
+from gonghui.core.paging import Paging
 
 from . import selectors, services
 from .join_views import _join_union, mask_phone
@@ -114,7 +116,7 @@ class MemberQuery(Schema):
 
 
 @router.get("/members", response=list[MemberOut], summary="会员列表")
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def member_list(request: HttpRequest, filters: Query[MemberQuery]) -> Any:
     qs = selectors.member_list(
         user=request.user,

@@ -71,7 +71,10 @@ class Person(models.Model):
     class Meta:
         verbose_name = "会员"
         verbose_name_plural = "会员"
-        indexes = [models.Index(fields=["current_union", "name"])]
+        indexes = [
+            models.Index(fields=["current_union", "name"]),
+            models.Index(fields=["employer", "current_union"], name="person_employer_union_idx"),
+        ]
         permissions = [
             ("reveal_id", "查看完整身份证号码（须填写原因，记入审计日志）"),
             ("export_unmasked", "导出不打码的身份证号码（记入审计日志）"),

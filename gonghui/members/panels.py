@@ -7,4 +7,5 @@ from . import selectors
 
 def dashboard_context(user: Any) -> dict[str, Any]:
     """工作台: members, pending work, and 入会率 per township of the user's scope."""
-    return {"counts": selectors.member_counts(user=user), "townships": selectors.township_rates(user=user)}
+    townships = selectors.township_rates(user=user)
+    return {"counts": selectors.member_counts(user=user, townships=townships), "townships": townships}

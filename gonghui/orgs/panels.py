@@ -6,5 +6,5 @@ from . import selectors
 
 
 def dashboard_context(user: Any) -> dict[str, Any]:
-    counts = selectors.dashboard_counts(user=user)
-    return {"counts": counts, "townships": selectors.township_coverage(user=user)}
+    townships = selectors.township_coverage(user=user)
+    return {"counts": selectors.dashboard_counts(user=user, townships=townships), "townships": townships}

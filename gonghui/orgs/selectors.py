@@ -100,34 +100,43 @@ class ScopeCounts:
         return self.covered / self.enterprises if self.enterprises else 0.0
 
 
-def dashboard_counts(*, user: Any) -> ScopeCounts:
-    """The 工作台 figures for the user's scope: 建会率 = covered active enterprises / active enterprises."""
+def dashboard_counts(*, user: Any, townships: list[dict[str, Any]] | None = None) -> ScopeCounts:
+    """The 工作台 figures for the user's scope: 建会率 = covered active enterprises / active enterprises.
+
+    The enterprise figures are the sums of `township_coverage` (pass its rows when you have them, as the 工作台
+    does: the enterprises in scope are then read once)."""
     unions = Union.objects.visible_to(user).aggregate(
         n=Count("pk"), g=Count("pk", filter=Q(kind__in=[Union.Kind.SINGLE, Union.Kind.JOINT]))
     )
-    ents = Enterprise.objects.visible_to(user).filter(status=Enterprise.Status.ACTIVE).aggregate(
-        n=Count("pk"),
-        c=Count("pk", filter=Q(covering_union__isnull=False)),
-        u25=Count("pk", filter=Q(covering_union__isnull=True, headcount__gte=25)),
-    )
+    if townships is None:
+        townships = township_coverage(user=user)
     return ScopeCounts(
-        unions=unions["n"], grassroots=unions["g"], enterprises=ents["n"], covered=ents["c"], uncovered_25=ents["u25"]
+        unions=unions["n"], grassroots=unions["g"], enterprises=sum(t["enterprises"] for t in townships),
+        covered=sum(t["covered"] for t in townships), uncovered_25=sum(t["uncovered_25"] for t in townships),
     )
 
 
 def township_coverage(*, user: Any) -> list[dict[str, Any]]:
-    """建会率 per township federation within scope, for the 工作台 chart."""
-    rows = (
+    """建会率 per township federation within scope, for the 工作台 chart (also 未建会 firms of ≥ 25 people).
+
+    Two queries whatever the scope: the active enterprises in scope grouped by territory alone (read from
+    enterprise_counts_idx, no join), then the townships' names and tree order."""
+    rows = list(
         Enterprise.objects.visible_to(user)
         .filter(status=Enterprise.Status.ACTIVE)
-        .values("territory_id", "territory__name")
-        .annotate(n=Count("pk"), c=Count("pk", filter=Q(covering_union__isnull=False)))
-        .order_by("territory__path")
+        .values("territory_id")
+        .annotate(  # only columns of enterprise_counts_idx (not COUNT(id)): PostgreSQL reads the index alone
+            n=Count("*"),
+            c=Count("covering_union"),  # counts the non-null ones: the covered firms
+            u25=Count("territory", filter=Q(covering_union__isnull=True, headcount__gte=25)),
+        )
+        .order_by()
     )
+    names = {u.pk: u for u in Union.objects.filter(pk__in=[r["territory_id"] for r in rows]).only("pk", "name", "path")}
     return [
-        {"id": r["territory_id"], "name": r["territory__name"], "enterprises": r["n"], "covered": r["c"],
-         "rate": (r["c"] / r["n"]) if r["n"] else 0.0}
-        for r in rows
+        {"id": r["territory_id"], "name": names[r["territory_id"]].name, "enterprises": r["n"], "covered": r["c"],
+         "uncovered_25": r["u25"], "rate": (r["c"] / r["n"]) if r["n"] else 0.0}
+        for r in sorted(rows, key=lambda r: names[r["territory_id"]].path)
     ]
 
 
@@ -194,13 +203,45 @@ def union_tree_nodes(*, user: Any, nodes: list[Union]) -> list[dict[str, Any]]:
     ]
 
 
-def union_child_nodes(*, user: Any, union_id: int) -> tuple[Union, list[dict[str, Any]]]:
-    """The visible union `union_id` and its direct children as tree rows. 404 outside scope."""
-    parent = Union.objects.get_visible(user, pk=union_id)
+CHILDREN_PAGE = 100  # a township of a city has 600–800 direct children: the tree and the detail show 100 at a time
+
+
+@dataclass(frozen=True)
+class ChildSlice:
+    """One slice of a union's direct children (tree order) as tree rows, and where the next slice starts."""
+
+    parent: Union
+    nodes: list[dict[str, Any]]
+    offset: int
+    total: int  # all direct children of `parent`
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + len(self.nodes)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.next_offset, 0)
+
+
+def union_child_slice(
+    *, user: Any, union_id: int | None = None, parent: Union | None = None, offset: int = 0,
+    limit: int = CHILDREN_PAGE,
+) -> ChildSlice:
+    """At most `limit` direct children of a visible union from `offset` on, as tree rows (three queries, two when
+    `parent` was already fetched through scope). `union_id` is fetched through scope: 404 outside it. The total
+    is the node's own child count (treebeard's numchild), so paging costs no count query."""
+    if parent is None:
+        if union_id is None:
+            raise ValueError("union_child_slice needs union_id or parent")
+        parent = Union.objects.get_visible(user, pk=union_id)
+    offset = max(0, min(offset, parent.numchild))
     children = list(
-        Union.objects.filter(path__startswith=parent.path, depth=parent.depth + 1).order_by("path")
-    )
-    return parent, union_tree_nodes(user=user, nodes=children)
+        Union.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
+        .order_by("path")[offset : offset + limit]
+    ) if parent.numchild else []
+    return ChildSlice(parent=parent, nodes=union_tree_nodes(user=user, nodes=children), offset=offset,
+                      total=max(parent.numchild, offset + len(children)))
 
 
 def union_breadcrumbs(*, user: Any, union: Union) -> list[Union]:
@@ -237,6 +278,35 @@ def union_coverages(*, user: Any, union: Union) -> QuerySet[Any]:
         .select_related("enterprise")
         .order_by("enterprise__name")
     )
+
+
+@dataclass(frozen=True)
+class CoverageSlice:
+    """One slice of a union's open coverages (by firm name) and where the next slice starts."""
+
+    rows: list[Any]
+    offset: int
+    total: int
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + len(self.rows)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.next_offset, 0)
+
+
+def union_coverage_slice(*, user: Any, union: Union, offset: int = 0, limit: int = CHILDREN_PAGE) -> CoverageSlice:
+    """At most `limit` open coverages of `union` (fetched through scope) from `offset` on, and how many there are
+    in all. A joint union can cover hundreds of firms. One query when everything fits in the first slice, else
+    two."""
+    qs = union_coverages(user=user, union=union)
+    offset = max(0, offset)
+    rows = list(qs[offset : offset + limit + 1])
+    if offset == 0 and len(rows) <= limit:
+        return CoverageSlice(rows=rows, offset=0, total=len(rows))
+    return CoverageSlice(rows=rows[:limit], offset=offset, total=qs.count())
 
 
 def enterprise_coverages(*, user: Any, enterprise: Enterprise) -> QuerySet[Any]:

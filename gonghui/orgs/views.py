@@ -54,13 +54,24 @@ def _page_numbers(page: Any) -> list[int | None]:
 # ---------------------------------------------------------------- tree
 
 
+def _offset(request: HttpRequest, name: str = "offset") -> int:
+    """A non-negative slice start from the query string (garbage and negatives are 0; capped far below any
+    database integer bound)."""
+    try:
+        return max(0, min(int(request.GET.get(name, "0")), 10**9))
+    except ValueError:
+        return 0
+
+
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
-    """组织树: the user's roots with their first level open; deeper levels load on click (htmx)."""
+    """组织树: the user's roots with their first level open (100 children at a time, then 加载更多); deeper levels
+    load on click (htmx)."""
     roots = list(selectors.union_roots(user=request.user))
     nodes = selectors.union_tree_nodes(user=request.user, nodes=roots)
     if len(nodes) == 1 and nodes[0]["has_children"]:
-        _, nodes[0]["children"] = selectors.union_child_nodes(user=request.user, union_id=roots[0].pk)
+        part = selectors.union_child_slice(user=request.user, parent=roots[0])
+        nodes[0]["children"], nodes[0]["part"] = part.nodes, part
     q = request.GET.get("q", "").strip()[:60]
     found = selectors.with_parents(selectors.union_search(user=request.user, q=q)) if q else []
     return render(request, "orgs/tree.html", {"nodes": nodes, "q": q, "found": found})
@@ -68,8 +79,12 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
-    _, nodes = selectors.union_child_nodes(user=request.user, union_id=pk)
-    return render(request, "orgs/_tree_nodes.html", {"nodes": nodes})
+    """The children of one node, 100 at a time: the whole level (`<ul>`) at offset 0, else only the next items
+    (`<li>`s, which replace the 加载更多 item that asked for them)."""
+    offset = _offset(request)
+    part = selectors.union_child_slice(user=request.user, union_id=pk, offset=offset)
+    template = "orgs/_tree_items.html" if offset else "orgs/_tree_nodes.html"
+    return render(request, template, {"nodes": part.nodes, "part": part})
 
 
 # ---------------------------------------------------------------- unions
@@ -102,10 +117,21 @@ def union_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """工会详情. Its 下级工会 and 覆盖企业 lists show 100 rows at a time: `?offset=` / `?cov_offset=` start a list
+    further on (a plain link), and with `&part=children|coverages` an htmx request gets only the next rows."""
     user = request.user
     union = Union.objects.select_related("region").get_visible(user, pk=pk)
+    wanted = request.GET.get("part") if request.htmx else None  # type: ignore[attr-defined]
+    if wanted == "children" and union.numchild:
+        more = selectors.union_child_slice(user=user, parent=union, offset=_offset(request))
+        return render(request, "orgs/_union_children_rows.html", {"union": union, "part": more})
+    if wanted == "coverages" and union.is_grassroots:
+        firms = selectors.union_coverage_slice(user=user, union=union, offset=_offset(request, "cov_offset"))
+        return render(request, "orgs/_union_coverage_rows.html", {"union": union, "cov": firms})
+    part = selectors.union_child_slice(user=user, parent=union, offset=_offset(request)) if union.numchild else None
+    cov = (selectors.union_coverage_slice(user=user, union=union, offset=_offset(request, "cov_offset"))
+           if union.is_grassroots else None)
     crumbs = selectors.union_breadcrumbs(user=user, union=union)
-    _, children = selectors.union_child_nodes(user=user, union_id=union.pk) if union.numchild else (union, [])
     can_move = user.has_role(Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN)  # type: ignore[union-attr]
     move_form = None
     if can_move and union.depth > 1:
@@ -116,8 +142,8 @@ def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "crumbs": crumbs,
         "parent_visible": bool(crumbs) and crumbs[-1].depth == union.depth - 1,
         "committees": selectors.union_committees(user=user, union=union),
-        "coverages": list(selectors.union_coverages(user=user, union=union)) if union.is_grassroots else [],
-        "children": children,
+        "cov": cov,
+        "part": part,
         "move_form": move_form,
     }
     return render(request, "orgs/union_detail.html", context)

@@ -93,6 +93,19 @@ def test_limit_above_1000_is_422(client_as: Any) -> None:
     assert client_as("huangyan").get("/api/v1/members", {"limit": 1001}).status_code == 422
 
 
+@pytest.mark.parametrize("offset", [2**63, 10**30, -1])
+def test_offset_out_of_range_is_422_not_500(client_as: Any, offset: int) -> None:
+    # given an offset past what the database can hold (or negative), when the list is asked for it
+    resp = client_as("huangyan").get("/api/v1/members", {"offset": offset})
+    # then it is refused like any other bad parameter, never a database error
+    assert resp.status_code == 422
+
+
+def test_large_but_valid_offset_is_an_empty_page(client_as: Any, cast: dict[str, Person]) -> None:
+    resp = client_as("huangyan").get("/api/v1/members", {"offset": 2**63 - 1})
+    assert resp.status_code == 200 and resp.json()["items"] == []
+
+
 def test_list_query_count_is_flat(client_as: Any, cast: dict[str, Person], django_assert_max_num_queries: Any) -> None:
     c = client_as("huangyan")
     c.get("/api/v1/members", {"limit": 1})

@@ -206,7 +206,22 @@ def test_api_join_unknown_union_is_404(client: Client) -> None:
 # ---------------------------------------------------------------- rate limits
 
 
-def test_eleventh_join_of_one_id_in_a_minute_is_429(client: Client) -> None:
+@pytest.fixture
+def one_rate_window(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Stop django-ratelimit's clock for the test. Its windows are fixed (epoch-aligned, plus a per-key jitter),
+    so requests that straddle a window edge would be counted in two windows and the limit would not trip; with
+    the clock it reads (`django_ratelimit.core.time.time`) held still, every request of the test counts in
+    one window, and the assertions stay exact. The cache counters themselves are rows of the test's DB cache."""
+    import types
+
+    import django_ratelimit.core
+
+    now = int(django_ratelimit.core.time.time())
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))
+    return now
+
+
+def test_eleventh_join_of_one_id_in_a_minute_is_429(client: Client, one_rate_window: int) -> None:
     code = union(ZTO).code
     answers = [api_join(client, code, 16).status_code for _ in range(11)]
     assert answers[:10] == [201] + [200] * 9
@@ -217,7 +232,7 @@ def test_eleventh_join_of_one_id_in_a_minute_is_429(client: Client) -> None:
     assert api_join(client, code, 17).status_code == 201
 
 
-def test_the_phone_page_has_the_same_per_id_limit(client: Client) -> None:
+def test_the_phone_page_has_the_same_per_id_limit(client: Client, one_rate_window: int) -> None:
     u = union(ELEME)
     for _ in range(10):
         client.post(f"/join/{u.code}/", form_data(18))
@@ -233,7 +248,7 @@ def test_per_ip_limit_allows_a_joining_event() -> None:
     assert ratelimits.join_rate_id() == "10/m"
 
 
-def test_per_ip_limit_answers_429(client: Client, settings: Any) -> None:
+def test_per_ip_limit_answers_429(client: Client, settings: Any, one_rate_window: int) -> None:
     settings.GONGHUI_JOIN_RATE_IP = "3/m"
     code = union(ZTO).code
     assert [api_join(client, code, 20 + i).status_code for i in range(4)] == [201, 201, 201, 429]

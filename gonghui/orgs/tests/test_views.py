@@ -75,6 +75,104 @@ def test_tree_query_count_is_pinned(client_as, django_assert_max_num_queries):
         assert c.get(reverse("orgs:tree_children", args=[sub.pk])).status_code == 200
 
 
+def _add_children(parent: Union, n: int) -> list[Union]:
+    """`n` more grassroots unions under `parent` (as a city township has 600–800), in tree order."""
+    made = [parent.add_child(name=f"分页测试{i:03d}工会委员会", kind="single") for i in range(n)]
+    parent.refresh_from_db()
+    return made
+
+
+def _node_ids(html: str) -> list[int]:
+    return [int(x.split('"')[0]) for x in html.split('data-testid="tree-node" data-union-id="')[1:]]
+
+
+def _more_link(html: str, testid: str) -> tuple[str, str, str]:
+    """(text, href, hx-get) of the 加载更多 link inside the element marked `testid`."""
+    part = html.split(f'data-testid="{testid}"')[1]
+    href = part.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    hx = part.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    text = part.split(">加载更多")[1].split("</a>")[0]
+    return "加载更多" + text, href, hx
+
+
+def test_tree_node_with_more_than_100_children_renders_100_and_loads_the_rest(client_as):
+    # given 东城街道总工会 with more than 100 direct children
+    root = _dongcheng_root()
+    _add_children(root, 120)
+    root.refresh_from_db()
+    assert root.numchild > 100
+    children = list(Union.objects.filter(path__startswith=root.path, depth=root.depth + 1).order_by("path"))
+    c = client_as("dongcheng")
+    # when dongcheng opens the tree
+    html = c.get(reverse("orgs:tree")).content.decode()
+    # then the root and its first 100 children are rendered, with a link for the rest
+    ids = _node_ids(html)
+    assert ids == [root.pk] + [u.pk for u in children[:100]]
+    text, href, hx = _more_link(html, "tree-more")
+    assert text == f"加载更多（剩余 {root.numchild - 100} 个）"
+    # and the link (htmx) answers the next items, which end the list: every child shown once, in tree order
+    more = c.get(hx, HTTP_HX_REQUEST="true")
+    assert more.status_code == 200
+    rest = more.content.decode()
+    assert "<ul" not in rest.split('data-testid="tree-node"')[0]  # items that replace the link, not a new level
+    assert ids[1:] + _node_ids(rest) == [u.pk for u in children]
+    assert "加载更多" not in rest
+    # without JavaScript the link is a plain page: the detail page listing the children from the 101st on
+    page = c.get(href)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert children[100].name in body and children[99].name not in body.split('data-testid="children"')[1]
+    # a child level opened on click pages the same way
+    assert _node_ids(c.get(reverse("orgs:tree_children", args=[root.pk])).content.decode()) == ids[1:]
+
+
+def test_union_detail_lists_100_children_then_loads_more(client_as, django_assert_max_num_queries):
+    root = _dongcheng_root()
+    _add_children(root, 120)
+    root.refresh_from_db()
+    children = list(Union.objects.filter(path__startswith=root.path, depth=root.depth + 1).order_by("path"))
+    c = client_as("dongcheng")
+    html = c.get(reverse("orgs:union_detail", args=[root.pk])).content.decode()
+    table = html.split('data-testid="children"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 100  # header + 100 rows
+    assert f"下级工会（{root.numchild} 个）" in html
+    text, href, hx = _more_link(html, "children-more")
+    assert text == f"加载更多（剩余 {root.numchild - 100} 个）"
+    with django_assert_max_num_queries(8):
+        rows = c.get(hx, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in rows and rows.count("<tr>") == len(children) - 100 and children[-1].name in rows
+    assert "加载更多" not in rows
+
+
+def test_union_detail_pages_a_joint_unions_covered_firms(client_as):
+    from datetime import date
+
+    from gonghui.core.identifiers import make_uscc
+    from gonghui.orgs.models import Coverage
+
+    # given a joint union that covers more than 100 firms
+    union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
+    territory = _dongcheng_root()
+    firms = Enterprise.objects.bulk_create(
+        Enterprise(uscc=make_uscc(f"91331003MA9P{i:05d}"), org_code="", name=f"分页测试{i:03d}餐饮店",
+                   territory=territory, covering_union=union, headcount=3)
+        for i in range(110)
+    )
+    Coverage.objects.bulk_create(Coverage(union=union, enterprise=f, started_on=date(2024, 1, 1)) for f in firms)
+    total = union.coverages.filter(ended_on__isnull=True).count()
+    c = client_as("dongcheng")
+    # when the detail page opens, then 100 firms are listed and a link loads the rest
+    html = c.get(reverse("orgs:union_detail", args=[union.pk])).content.decode()
+    assert f"覆盖企业（{total} 家）" in html
+    table = html.split('data-testid="coverages"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 100
+    text, href, hx = _more_link(html, "coverages-more")
+    assert text == f"加载更多（剩余 {total - 100} 家）"
+    rows = c.get(hx, HTTP_HX_REQUEST="true").content.decode()
+    assert rows.count("<tr>") == total - 100 and "加载更多" not in rows
+    assert c.get(href).status_code == 200
+
+
 # ---------------------------------------------------------------- union detail and list
 
 
