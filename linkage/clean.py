@@ -294,19 +294,10 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("p_addr"))
         .otherwise(pl.col("p_name")),
     )
+    # every feature but the first (row) and the last two (addr, headcount), which are finished here
     return collected.select(
         pl.col("row").cast(pl.Int64),
-        "name_norm",
-        "core",
-        "zh",
-        "trade",
-        "form",
-        "branch",
-        "county",
-        "pref",
-        "uscc",
-        "org",
-        "zh_py",
+        *FEATURES[1:-2],
         addr=pl.col("addr_norm").str.replace(pats["lead_region"], ""),
         headcount=pl.col("headcount").str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False),
     )

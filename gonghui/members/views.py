@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,17 +159,8 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     transfer = TransferRequest.objects.select_related("from_union").get_visible(request.user, pk=pk)
     if not user_can_see_union(request.user, transfer.from_union.path):
         raise PermissionDenied("只有转出工会可以审批转会申请")
-    form = DecideForm(request.POST)
-    if not form.is_valid():
-        raise Http404
-    try:
-        services.transfer_decide(actor=request.user, transfer=transfer, approve=form.cleaned_data["approve"],
-                                 reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, f"已{'同意' if form.cleaned_data['approve'] else '拒绝'}转会申请")
-    return redirect("members:transfers")
+    return _decide(request, lambda **kw: services.transfer_decide(transfer=transfer, **kw),
+                   lambda approve: f"已{'同意' if approve else '拒绝'}转会申请", "members:transfers")
 
 
 @login_required
@@ -207,17 +199,22 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def join_decide(request: HttpRequest, pk: int) -> HttpResponse:
     _require_writer(request)
     membership = Membership.objects.get_visible(request.user, pk=pk)
+    return _decide(request, lambda **kw: services.join_decide(membership=membership, **kw),
+                   lambda approve: "已审核", "members:approvals")
+
+
+def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bool], str], target: str) -> HttpResponse:
+    """Approve or reject through `decide(actor=…, approve=…, reason=…)`; a refused decision becomes a message."""
     form = DecideForm(request.POST)
     if not form.is_valid():
         raise Http404
     try:
-        services.join_decide(actor=request.user, membership=membership, approve=form.cleaned_data["approve"],
-                             reason=form.cleaned_data["reason"])
+        decide(actor=request.user, approve=form.cleaned_data["approve"], reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, "已审核")
-    return redirect("members:approvals")
+        messages.success(request, done(form.cleaned_data["approve"]))
+    return redirect(target)
 
 
 # ---------------------------------------------------------------- roster import
