@@ -12,10 +12,16 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# The USCC / 组织机构代码 rule lives in the pure linkage library (which cannot import Django code);
+# the platform uses the same functions, so a code valid in a campaign match is valid in the registry.
+from linkage.codes import (  # noqa: F401  (re-exported for the platform)
+    USCC_ALPHABET,
+    is_valid_org_code,
+    is_valid_uscc,
+    org_check_char,
+    org_code_of,
+    uscc_check_char,
+)
 
 
 def normalize_code(value: object) -> str:
@@ -24,36 +30,6 @@ def normalize_code(value: object) -> str:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
     return "".join(ch for ch in text if not ch.isspace() and ch not in "-—_").upper()
-
-
-def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def org_code_check_char(first8: str) -> str:
-    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return "X" if check == 10 else ("0" if check == 11 else str(check))
-
-
-def is_valid_org_code(code: str) -> bool:
-    """A 9-character 组织机构代码 (8 body characters + check) whose check character is right."""
-    if len(code) != 9 or any(c not in _ORG_ALPHABET for c in code[:8]):
-        return False
-    return org_code_check_char(code[:8]) == code[8]
-
-
-def is_valid_uscc(code: str) -> bool:
-    """18 characters of the GB 32100 alphabet with a correct check character (input already normalised)."""
-    if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
-        return False
-    return uscc_check_char(code[:17]) == code[17]
-
-
-def org_code_of(uscc: str) -> str:
-    """The 9-character 组织机构代码 embedded in a USCC (characters 9–17)."""
-    return uscc[8:17]
 
 
 def uscc_error(raw: object) -> str | None:
@@ -78,7 +54,7 @@ def make_uscc(body17: str) -> str:
 
 def make_org_body(body8: str) -> str:
     """8 characters + the GB 11714 check: a valid 组织机构代码."""
-    return body8 + org_code_check_char(body8)
+    return body8 + org_check_char(body8)
 
 
 # ---------------------------------------------------------------- 居民身份证号码 (GB 11643)
