@@ -88,3 +88,19 @@ def test_passwords_are_hashed_with_argon2():
     from django.contrib.auth import get_user_model
 
     assert get_user_model().objects.get(username="huangyan").password.startswith("argon2")
+
+
+def test_nested_audit_contexts_leave_no_receiver_behind(huangyan):
+    """Regression: auditlog's nested set_actor (middleware + service) leaked one pre_save receiver per write."""
+    from auditlog.context import set_actor
+    from django.db.models.signals import pre_save
+
+    from gonghui.orgs.models import Union
+    from gonghui.orgs.services import union_update
+
+    before = len(pre_save.receivers)
+    union = Union.objects.filter(kind="single").first()
+    for i in range(3):
+        with set_actor(huangyan):  # what AuditlogMiddleware does around a request
+            union_update(actor=huangyan, union=union, chair=f"主席{i}")
+    assert len(pre_save.receivers) == before
