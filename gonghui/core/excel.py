@@ -522,8 +522,3 @@ def error_workbook_bytes(headers: Sequence[str], rejected: Sequence[tuple[int, S
     rows = ([number, *[cell_text(v) for v in list(raw)[: len(headers)]], *[""] * (len(headers) - len(raw)), reason]
             for number, raw, reason in rejected)
     return xlsx_bytes(cols, rows, sheet="错误行")
-
-
-def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

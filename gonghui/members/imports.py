@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
-from gonghui.core.excel import Column, Row, SpreadsheetError, StreamTable, cell_text, error_workbook_bytes, parse_date
+from gonghui.core.excel import Column, Row, StreamTable, cell_text, error_workbook_bytes, parse_date
 from gonghui.core.identifiers import IdNumber
 from gonghui.orgs.models import Enterprise, Union
 
@@ -345,10 +345,6 @@ def allocate_pks(model: type[models.Model], n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
-def allocate_person_pks(n: int) -> list[int]:
-    return allocate_pks(Person, n)
-
-
 def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, batch: int = 1000) -> None:
     """INSERT plain dicts (column name → value already in database form) with executemany: the ORM's
     bulk_create spends ~100 µs a row building and preparing model instances, which a million rows can't
@@ -526,11 +522,3 @@ def _import_once(*, path: Path, union: Union, actor: Any, dry_run: bool, sheet: 
 
 def template_columns() -> tuple[Column, ...]:
     return IMPORT_COLUMNS
-
-
-def parse_error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    if isinstance(exc, SpreadsheetError):
-        return str(exc)
-    return str(exc)

@@ -180,10 +180,6 @@ class MemberCounts:
         return self.employed_members / self.headcount if self.headcount else None
 
 
-def _employed_members(user: Any) -> QuerySet[Person]:
-    return Person.objects.visible_to(user).filter(current_union__isnull=False, employer__isnull=False)
-
-
 def member_counts(*, user: Any, townships: list[dict[str, Any]] | None = None) -> MemberCounts:
     """The 工作台 figures of the user's scope. 入会率 = members employed by the scope's active enterprises /
     those enterprises' 参保人数 (a member with a free-text employer counts as a member, not in the rate).

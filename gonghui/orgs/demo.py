@@ -20,7 +20,6 @@ from gonghui.core.models import Region
 
 from .models import Committee, CommitteeMember, Coverage, Enterprise, Union
 
-DISTRICT_CODE = "813310030000000001"  # body; the real code is built with a check character below
 TOWNSHIPS = (
     "东城街道", "西城街道", "南城街道", "北城街道", "新前街道", "江口街道", "高桥街道", "澄江街道",
     "院桥镇", "沙埠镇", "头陀镇", "北洋镇", "宁溪镇", "上垟乡", "屿头乡", "富山乡", "上郑乡", "平田乡", "茅畲乡",

@@ -124,8 +124,22 @@ class _RowFailed(Exception):
         self.column, self.value, self.message = column, cell_text(value), message
 
 
-def _label(columns: tuple[Column, ...], key: str) -> str:
-    return next(c.label for c in columns if c.key == key)
+def _cell(values: dict[str, Any], key: str, label: dict[str, str], parse: Callable[[Any], Any]) -> Any:
+    """`parse` one cell; its ValueError becomes a row error naming the column and the value."""
+    try:
+        return parse(values.get(key))
+    except ValueError as exc:
+        raise _RowFailed(label[key], values.get(key), str(exc)) from exc
+
+
+def _choice(values: dict[str, Any], key: str, label: dict[str, str], choices: dict[str, str], message: str) -> str | None:
+    """A dropdown cell mapped through `choices`; blank gives None, anything else not listed is a row error."""
+    text = cell_text(values.get(key))
+    if not text:
+        return None
+    if text not in choices:
+        raise _RowFailed(label[key], text, message)
+    return choices[text]
 
 
 def _message(exc: ValidationError) -> str:
@@ -269,17 +283,12 @@ def import_enterprises(*, actor: Any, data: bytes, commit: bool, filename: str =
             text = cell_text(v.get(key))
             if text:
                 fields[key] = text[:200 if key == "address" else 50]
-        try:
-            headcount = parse_int(v.get("headcount"), label=label["headcount"])
-        except ValueError as exc:
-            raise _RowFailed(label["headcount"], v.get("headcount"), str(exc)) from exc
+        headcount = _cell(v, "headcount", label, lambda x: parse_int(x, label=label["headcount"]))
         if headcount is not None:
             fields["headcount"] = headcount
-        status_text = cell_text(v.get("status"))
-        if status_text:
-            if status_text not in ENTERPRISE_STATUS:
-                raise _RowFailed(label["status"], status_text, "经营状态应为 存续、吊销 或 注销")
-            fields["status"] = ENTERPRISE_STATUS[status_text]
+        status = _choice(v, "status", label, ENTERPRISE_STATUS, "经营状态应为 存续、吊销 或 注销")
+        if status is not None:
+            fields["status"] = status
         union: Union | None = None
         union_code = normalize_code(v.get("union_code"))
         if union_code:
@@ -395,17 +404,12 @@ def import_unions(*, actor: Any, data: bytes, commit: bool, filename: str = "") 
                 if len(text) > size:
                     raise _RowFailed(label[key], text, f"不能超过{size}个字")
                 fields[target] = text
-        try:
-            founded = parse_date(v.get("founded"))
-        except ValueError as exc:
-            raise _RowFailed(label["founded"], v.get("founded"), str(exc)) from exc
+        founded = _cell(v, "founded", label, parse_date)
         if founded is not None:
             fields["founded_on"] = founded
-        status_text = cell_text(v.get("status"))
-        if status_text:
-            if status_text not in UNION_STATUS:
-                raise _RowFailed(label["status"], status_text, "状态应为 正常、疑似空壳 或 已撤销")
-            fields["status"] = UNION_STATUS[status_text]
+        status = _choice(v, "status", label, UNION_STATUS, "状态应为 正常、疑似空壳 或 已撤销")
+        if status is not None:
+            fields["status"] = status
 
         if code:
             existing = Union.objects.filter(code=code).first()

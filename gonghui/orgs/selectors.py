@@ -77,16 +77,6 @@ def union_roots(*, user: Any) -> QuerySet[Union]:
     return Union.objects.filter(path__in=paths)
 
 
-def union_children(*, user: Any, union: Union) -> QuerySet[Union]:
-    """Direct children with their own child counts (for the expandable tree). Scope-checked by the caller's
-    fetch of `union`; children of a visible union are visible."""
-    return (
-        Union.objects.filter(path__startswith=union.path, depth=union.depth + 1)
-        .annotate(n_covered=Count("covered_enterprises"))
-        .order_by("path")
-    )
-
-
 @dataclass(frozen=True)
 class ScopeCounts:
     unions: int
@@ -251,12 +241,6 @@ def union_breadcrumbs(*, user: Any, union: Union) -> list[Union]:
     paths = [union.path[: i * Union.steplen] for i in range(1, union.depth)]
     ancestors = Union.objects.filter(path__in=paths).order_by("depth")
     return [a for a in ancestors if user_can_see_union(user, a.path)]
-
-
-def union_parent(*, union: Union) -> Union | None:
-    if union.depth <= 1:
-        return None
-    return Union.objects.filter(path=union.path[: -Union.steplen]).first()
 
 
 def union_committees(*, user: Any, union: Union) -> list[Any]:
