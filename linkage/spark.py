@@ -262,6 +262,19 @@ def match_spark(
     # one Spark job brings back everything the driver assembles
     text, num, dbl = F.lit(None).cast("string"), F.lit(None).cast("long"), F.lit(None).cast("double")
     cols = ("kind", "right_row", "left_row", "score", "rule", "agreed", "text")
+
+    def name_rows(side: DataFrame, kind: str) -> DataFrame:
+        """One side's normalised names, keyed by row, for --explain."""
+        return side.select(
+            F.lit(kind).alias("kind"),
+            F.col("row").alias("right_row"),
+            num.alias("left_row"),
+            dbl.alias("score"),
+            text.alias("rule"),
+            text.alias("agreed"),
+            F.col("name_norm").alias("text"),
+        )
+
     everything = (
         best.select(
             F.lit("best").alias("kind"),
@@ -294,28 +307,8 @@ def match_spark(
                 text.alias("text"),
             )
         )
-        .unionByName(
-            L.select(
-                F.lit("lname").alias("kind"),
-                F.col("row").alias("right_row"),
-                num.alias("left_row"),
-                dbl.alias("score"),
-                text.alias("rule"),
-                text.alias("agreed"),
-                F.col("name_norm").alias("text"),
-            )
-        )
-        .unionByName(
-            R.select(
-                F.lit("rname").alias("kind"),
-                F.col("row").alias("right_row"),
-                num.alias("left_row"),
-                dbl.alias("score"),
-                text.alias("rule"),
-                text.alias("agreed"),
-                F.col("name_norm").alias("text"),
-            )
-        )
+        .unionByName(name_rows(L, "lname"))
+        .unionByName(name_rows(R, "rname"))
         .select(*cols)
     )
     result = _collect(everything)
