@@ -229,14 +229,14 @@ class JoinSettings(models.Model):
     objects = ScopedQuerySet.as_manager()
     scope_fields = ("union",)
 
+    class Meta:
+        verbose_name = "入会设置"
+        verbose_name_plural = "入会设置"
+
     def event_open(self, now: Any = None) -> bool:
         from django.utils import timezone
 
         return self.event_until is not None and self.event_until > (now or timezone.now())
-
-    class Meta:
-        verbose_name = "入会设置"
-        verbose_name_plural = "入会设置"
 
 
 class Recruiter(models.Model):

@@ -23,10 +23,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import connection
 
-from gonghui.members import ratelimits, sms
-
 from gonghui.core.identifiers import make_id_number
-from gonghui.members import services
+from gonghui.members import ratelimits, services, sms
 from gonghui.members.models import FunnelEvent, Membership, MembershipEvent, Person, RateCounter, TransferRequest
 from gonghui.orgs.models import Union
 
@@ -144,11 +142,13 @@ def test_two_first_scans_of_one_id_under_two_names_make_one_person_and_no_stolen
     for i in range(20):
         number = make_id_number("120102", dt.date(1975, 1, 1) + dt.timedelta(days=i), 300 + i)
 
+        digit = "一二三四五六七八九十"[i % 10]
+
         def scan(name: str, phone: str, number: str = number) -> services.JoinResult:
             return services.scan_join(union=union, name=name, id_number=number, phone=phone)
 
-        first, second = _together([lambda: scan("甲" + "一二三四五六七八九十"[i % 10] + "争", "13900000101"),
-                                   lambda: scan("乙" + "一二三四五六七八九十"[i % 10] + "争", "13900000102")])
+        first, second = _together([lambda d=digit: scan(f"甲{d}争", "13900000101"),
+                                   lambda d=digit: scan(f"乙{d}争", "13900000102")])
         # then one person, made by the winner; the loser is told to verify (the name compared inside the
         # transaction): never "existing", never bound to the winner's card
         assert not isinstance(first, BaseException) and not isinstance(second, BaseException), (first, second)
@@ -168,8 +168,8 @@ def test_one_new_person_submitted_twice_at_once_is_one_member(settings: Any) -> 
     for i in range(20):
         number = make_id_number("120103", dt.date(1976, 1, 1) + dt.timedelta(days=i), 300 + i)
 
-        def scan(number: str = number) -> services.JoinResult:
-            return services.scan_join(union=union, name="丙同时", id_number=number, phone=f"139000002{i:02d}")
+        def scan(number: str = number, phone: str = f"139000002{i:02d}") -> services.JoinResult:
+            return services.scan_join(union=union, name="丙同时", id_number=number, phone=phone)
 
         results = _together([scan, scan])
         assert not any(isinstance(r, BaseException) for r in results), results
