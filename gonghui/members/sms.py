@@ -206,10 +206,10 @@ def issue_join_code(*, index: str, union_id: int, union_name: str, phone: str, p
             backend().send(phone, JOIN_MESSAGE.format(union=union_name, code=code))
         except SmsError:
             forget(Bucket(f"sms-min:{phone}", 60))
+        else:
+            _store(key, index, code, data)
             return
-        _store(key, index, code, data)
-        return
-    if _cache().get(key) is None:
+    if _cache().get(key) is None:  # nothing live to check against: a decoy, so the answers stay the same
         _store(key, index, _new_code(), {"person": None, "recruiter": None})
 
 

@@ -360,3 +360,26 @@ def test_queries_of_a_first_time_join_are_pinned(client: Client) -> None:
     assert len(queries) == expected, "\n".join(q[:120] for q in queries)
     assert sum("members_ratecounter" in q for q in queries) == 2
     assert not any("gonghui_cache" in q for q in queries)
+
+
+# ---------------------------------------------------------------- the counters on Redis (CACHE_URL)
+
+
+def test_counters_use_redis_when_the_shared_cache_is_redis(settings: Any) -> None:
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/2"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    settings.CACHES = {**settings.CACHES, "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "gh-test-join"}}
+    from gonghui.members.models import RateCounter
+
+    bucket = ratelimits.Bucket(f"test-redis:{timezone.now().timestamp()}", 60)
+    before = RateCounter.objects.count()
+    assert [ratelimits.hit([bucket])[bucket] for _ in range(3)] == [1, 2, 3]
+    ratelimits.forget(bucket)
+    assert ratelimits.hit([bucket])[bucket] == 1
+    assert RateCounter.objects.count() == before  # nothing went to the database
+    ratelimits.forget(bucket)
