@@ -53,6 +53,7 @@ PUBLIC_PAGES: set[str] = {
     # members: the worker's H5 pages (scan-to-join, e-card with its own phone login, card verification)
     "join:form",
     "join:result",
+    "join:verify_step",
     "join:employers",
     "join:card",
     "join:card_login",
@@ -64,6 +65,7 @@ PUBLIC_PAGES: set[str] = {
 PUBLIC_API: set[str] = {
     "gonghui_accounts_api_auth_token",
     "gonghui_members_api_join",  # members: scan-to-join without the page (rate-limited, public by design)
+    "gonghui_members_api_join_verify",  # members: its second step, the SMS code of an ID number already on file
 }
 
 # Query strings a list route needs to answer at all (by url name / operationId); none so far.
