@@ -158,3 +158,21 @@ def client_as(client: Any) -> Any:
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache_emptied_after_each_test() -> Any:
+    """With CACHE_URL=redis://… the rate-limit counters, SMS codes and sessions live outside the test's rolled-back
+    transaction: empty this process's keys (settings give each test process its own KEY_PREFIX) after every test,
+    so counters never leak from one test into the next. The database cache needs nothing: it rolls back."""
+    yield
+    from django.conf import settings
+    from django.core.cache import caches
+
+    if not settings.CACHE_IS_REDIS:
+        return
+    cache = caches["default"]
+    client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    stale = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if stale:
+        client.delete(*stale)

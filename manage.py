@@ -7,7 +7,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from config.keys import MissingKeysError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except MissingKeysError as exc:
+        sys.exit(str(exc))  # the message says how to make the keys; a traceback would only bury it
 
 
 if __name__ == "__main__":

@@ -1,45 +1,74 @@
 """The one settings module. Everything that differs between machines comes from the environment.
 
-GONGHUI_DEBUG, GONGHUI_SECRET_KEY, GONGHUI_FIELD_KEYS, DATABASE_URL, PORT (used by the Makefile).
+README.md (部署) lists the variables; DESIGN-NOTES.md ("Deployment defaults") says why each default is what it is.
+Production is the default: demo mode (GONGHUI_DEMO=1, `make demo`), debug (GONGHUI_DEBUG=1) and the test suite
+are the exceptions that may generate local keys and serve plain HTTP.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
+
+from config.keys import MissingKeysError, field_keys, local_secret, missing_keys_message
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GONGHUI_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = os.environ.get("GONGHUI_DEBUG", "0") == "1"
-DEMO_MODE = os.environ.get("GONGHUI_DEMO", "0") == "1"
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"环境变量 {name} 应为 1 或 0，当前为 {value!r}（{name} must be 1 or 0）")
 
 
-def _local_secret(name: str) -> str:
-    """A per-checkout random secret kept in var/ (never committed), for demo and tests only."""
-    from cryptography.fernet import Fernet
-
-    path = VAR_DIR / name
-    if not path.exists():
-        path.write_text(Fernet.generate_key().decode())
-        path.chmod(0o600)
-    return path.read_text().strip()
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"环境变量 {name} 应为整数，当前为 {value!r}（{name} must be an integer）") from None
 
 
-SECRET_KEY = os.environ.get("GONGHUI_SECRET_KEY") or _local_secret("secret.key")
+DEBUG = _flag("GONGHUI_DEBUG", False)
+DEMO_MODE = _flag("GONGHUI_DEMO", False)
+# pytest sets PYTEST_VERSION for the whole session (its xdist workers inherit it): the suite runs like a demo.
+TESTING = bool(os.environ.get("PYTEST_VERSION"))
+PRODUCTION = not (DEBUG or DEMO_MODE or TESTING)
+
+_missing = [name for name in ("GONGHUI_SECRET_KEY", "GONGHUI_FIELD_KEYS") if not os.environ.get(name, "").strip()]
+if PRODUCTION and _missing:
+    raise MissingKeysError(missing_keys_message(_missing))
+SECRET_KEY = os.environ.get("GONGHUI_SECRET_KEY", "").strip() or local_secret(VAR_DIR, "secret.key")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation).
-FIELD_KEYS = [
-    k.strip() for k in (os.environ.get("GONGHUI_FIELD_KEYS") or _local_secret("field.key")).split(",") if k.strip()
-]
+FIELD_KEYS = field_keys(os.environ.get("GONGHUI_FIELD_KEYS", "").strip() or local_secret(VAR_DIR, "field.key"))
 
-ALLOWED_HOSTS = [h for h in os.environ.get("GONGHUI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GONGHUI_CSRF_ORIGINS", "").split(",") if o]
+# The address workers reach the site at (QR codes, posters); its host is allowed and its origin trusted for CSRF.
+GONGHUI_PUBLIC_URL = os.environ.get("GONGHUI_PUBLIC_URL", "").strip().rstrip("/")
+_public = urlsplit(GONGHUI_PUBLIC_URL) if GONGHUI_PUBLIC_URL else None
+
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("GONGHUI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("GONGHUI_CSRF_ORIGINS", "").split(",") if o.strip()]
+if _public is not None and _public.hostname:
+    ALLOWED_HOSTS.append(_public.hostname)
+    CSRF_TRUSTED_ORIGINS.append(f"{_public.scheme}://{_public.netloc}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with its site replaced: superusers only, 数智工会 系统管理 (gonghui/core/admin_site.py).
+    "gonghui.core.admin_site.GonghuiAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,6 +85,7 @@ INSTALLED_APPS = [
     "auditlog",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",
     "ninja",  # serves the API docs' Swagger UI from its own static files instead of a CDN
     "gonghui.core",
     "gonghui.accounts",
@@ -65,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -148,16 +179,46 @@ AXES_LOCKOUT_CALLABLE = "gonghui.accounts.lockout.lockout_response"
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000
 
+
+
+def _cache_from_url(url: str) -> dict[str, object]:
+    """CACHE_URL → the "default" cache. redis:// (or rediss://, unix://) is Django's own RedisCache, shared by every
+    worker and fast; db:// (or unset) is the database cache, created by a migration, needing no other server."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if not url or scheme == "db":
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "gonghui_cache",  # the table core.0002_cache_table creates
+            # Rate-limit counters are one row per key (per IP, per ID number, per phone): at Django's default of
+            # 300 rows every write of a joining burst would cull a third of them, resetting live counters.
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
+        }
+    if scheme in {"redis", "rediss", "unix"}:
+        # Short socket timeouts: a stalled Redis answers joins and logins with an error in seconds, not minutes.
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    raise ImproperlyConfigured(
+        f"CACHE_URL 不支持 {scheme or url!r}：请用 redis://主机:端口/库号 或 db://（CACHE_URL must be redis://… or db://）"
+    )
+
+
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "gonghui_cache",
-        # Rate-limit counters are one row per key (per IP, per ID number, per phone): at Django's default of
-        # 300 rows every write of a joining burst would cull a third of them, resetting live counters.
-        "OPTIONS": {"MAX_ENTRIES": 200_000},
-    },
+    "default": _cache_from_url(CACHE_URL),
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
+CACHE_IS_REDIS = CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+if TESTING:
+    # Counters in Redis outlive each test's rolled-back transaction: every test process writes under its own
+    # prefix, which conftest.py empties after each test (never FLUSHDB: other runs may share the server).
+    CACHES["default"]["KEY_PREFIX"] = f"gonghui-test-{os.getpid()}"
+# Sessions follow the cache: in Redis they cost a join or a page no database write; with the database cache they
+# stay in their own table (the default), where they always were.
+if CACHE_IS_REDIS:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 RATELIMIT_USE_CACHE = "default"
 
 # 扫码入会 / e-card SMS login (gonghui/members/sms.py documents the backend interface for a real gateway).
@@ -205,6 +266,45 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- HTTPS (the production profile) -------------------------------------------------------------------------
+# Production assumes HTTPS, terminated by gunicorn itself or by a reverse proxy: cookies only over TLS, plain HTTP
+# redirected, HSTS for a year. Each default can be turned down by its variable (an intranet served over plain
+# HTTP sets GONGHUI_HTTPS=0 and accepts what that costs); demo, debug and tests serve plain HTTP on 127.0.0.1.
+HTTPS = _flag("GONGHUI_HTTPS", PRODUCTION)
+SECURE_SSL_REDIRECT = _flag("GONGHUI_SSL_REDIRECT", HTTPS)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = _int("GONGHUI_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("GONGHUI_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = _flag("GONGHUI_HSTS_PRELOAD", HTTPS)
+# Behind a TLS-terminating proxy: the header it sets to "https" (e.g. X-Forwarded-Proto). Set it only when the proxy
+# always overwrites that header: anyone could otherwise claim HTTPS. Unset, requests are HTTPS only when they are.
+_ssl_header = os.environ.get("GONGHUI_PROXY_SSL_HEADER", "").strip()
+if _ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _ssl_header.upper().replace("-", "_"), "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------------------
+# Scripts only from our own static files: no inline <script>, no on*= handlers, no eval (JSON data rides in
+# json_script blocks or data-* attributes). Styles allow inline: templates and the vendored Bootstrap, htmx and
+# ECharts set style attributes, and a style cannot run code. QR codes are inline SVG; Swagger UI draws data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"upgrade-insecure-requests": True} if HTTPS else {}),
+    },
+}
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

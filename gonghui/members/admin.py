@@ -1,10 +1,20 @@
+"""Members in the admin (superusers only, gonghui/core/admin_site.py): a read-mostly window.
+
+Memberships, their events, transfers and import jobs are history written by members.services (with the audit
+log): shown here, never added, changed or deleted. A person's name, phone and details may be corrected (the
+change is audited by auditlog), but a person is never added here (the ID number is encrypted by the services) and
+never deleted (that would cascade away their memberships and history).
+"""
+
 from django.contrib import admin
+
+from gonghui.core.admin_site import NoDeleteAdmin, ReadOnlyAdmin
 
 from .models import ImportJob, Membership, MembershipEvent, Person, TransferRequest
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(NoDeleteAdmin):
     list_display = ("name", "id_masked", "phone", "current_union", "member_no")
     search_fields = ("name", "phone", "member_no")
     exclude = ("id_cipher", "id_index")  # the encrypted ID and its index never appear in the admin
@@ -12,40 +22,34 @@ class PersonAdmin(admin.ModelAdmin):
     list_select_related = ("current_union",)
     raw_id_fields = ("employer",)
 
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # people join through members.services (encrypted ID, blind index, membership, event)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
     list_display = ("person", "union", "status", "joined_on", "ended_on", "source")
     list_filter = ("status", "source")
     raw_id_fields = ("person", "union", "recruiter")
     list_select_related = ("person", "union")
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False  # changes go through members.services (history, audit)
-
 
 @admin.register(MembershipEvent)
-class MembershipEventAdmin(admin.ModelAdmin):
+class MembershipEventAdmin(ReadOnlyAdmin):
     list_display = ("person", "kind", "on", "union", "actor")
     list_filter = ("kind",)
     list_select_related = ("person", "union", "actor")
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(TransferRequest)
-class TransferRequestAdmin(admin.ModelAdmin):
+class TransferRequestAdmin(ReadOnlyAdmin):
     list_display = ("person", "from_union", "to_union", "status", "requested_at", "due_at")
     list_filter = ("status",)
     list_select_related = ("person", "from_union", "to_union")
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdmin):
     list_display = ("original_name", "union", "status", "created_by", "created_at")
     list_filter = ("status",)
-    readonly_fields = ("result",)
+    list_select_related = ("union", "created_by")
