@@ -113,89 +113,104 @@ def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-def _build(shape: str, rng: random.Random, place: tuple[str, str]) -> tuple[str, str, bool]:
-    """(registered name, 字号 inside it or "", whether the name carries a company form)"""
+def _build(shape: str, rng: random.Random, place: tuple[str, str]) -> tuple[str, str, bool, tuple[str, ...]]:
+    """(registered name, 字号 inside it or "", whether the name carries a company form, identity)
+
+    The identity is what registration keeps unique: two names with one identity are one firm written
+    two ways (台州市黄岩区支行 / 黄岩支行), so the generator never registers both."""
+    name, zh, company, key = _build_named(shape, rng, place)
+    return name, zh, company, key
+
+
+def _build_named(shape: str, rng: random.Random, place: tuple[str, str]) -> tuple[str, str, bool, tuple[str, ...]]:
     pref, county = place
     ps, cs = short_name(pref), short_name(county)
     zh = _zh(rng)
     trade = rng.choice(TRADES)
+    co = ("co", zh + trade, pref)
     if shape == "plain":
         head = rng.choice((pref + county, ps + cs, cs, pref, ps))
-        return f"{head}{zh}{trade}{rng.choice(('有限公司', '有限公司', '有限责任公司'))}", zh, True
+        return f"{head}{zh}{trade}{rng.choice(('有限公司', '有限公司', '有限责任公司'))}", zh, True, co
     if shape == "bank_branch":
         bank = rng.choice(BANKS)
         level = rng.random()
         if level < 0.45:
-            return f"{bank}{rng.choice((ps + cs, pref + county, cs))}支行", "", False
+            return f"{bank}{rng.choice((ps + cs, pref + county, cs))}支行", "", False, (bank, county)
         if level < 0.6:
-            return f"{bank}{ps}分行", "", False
-        spot = _zh(rng, 2)
-        return f"{bank}{ps}{cs}{spot}{rng.choice(('分理处', '支行', '营业部'))}", spot, False
+            return f"{bank}{ps}分行", "", False, (bank, pref)
+        spot, marker = _zh(rng, 2), rng.choice(("分理处", "支行", "营业部"))
+        return f"{bank}{ps}{cs}{spot}{marker}", spot, False, (bank, county, spot)
     if shape == "petrol_station":
         spot = _zh(rng, 2)
         road = rng.choice(("", "路", "大道", "服务区"))
-        return f"中国石化销售股份有限公司浙江{ps}{rng.choice(('', cs))}{spot}{road}加油站", spot, False
+        name = f"中国石化销售股份有限公司浙江{ps}{rng.choice(('', cs))}{spot}{road}加油站"
+        return name, spot, False, ("pet", pref, spot)
     if shape == "mobile_hall":
         spot = _zh(rng, 2)
         if rng.random() < 0.2:
-            return f"中国移动通信集团浙江有限公司{ps}分公司", "", False
-        return f"中国移动通信集团浙江有限公司{ps}{cs}{spot}营业厅", spot, False
+            return f"中国移动通信集团浙江有限公司{ps}分公司", "", False, ("mob", pref)
+        return f"中国移动通信集团浙江有限公司{ps}{cs}{spot}营业厅", spot, False, ("mob", county, spot)
     if shape == "insurance_branch":
-        level = rng.random()
         base = "中国人民财产保险股份有限公司"
-        if level < 0.4:
-            return f"{base}{ps}{cs}支公司", "", False
+        if rng.random() < 0.4:
+            return f"{base}{ps}{cs}支公司", "", False, ("ins", county)
         spot = _zh(rng, 2)
-        return f"{base}{ps}{cs}支公司{spot}营业部", spot, False
+        return f"{base}{ps}{cs}支公司{spot}营业部", spot, False, ("ins", county, spot)
     if shape == "firm_branch":
         marker = rng.choice(("分公司", "分公司", "分店", "经营部", "办事处", "代表处"))
-        return f"{rng.choice((ps, pref, '浙江'))}{zh}{trade}有限公司{cs}{marker}", zh, True
+        head = rng.choice((ps, pref, "浙江"))
+        key = ("fb", "浙江" if head == "浙江" else pref, zh + trade, county, marker)
+        return f"{head}{zh}{trade}有限公司{cs}{marker}", zh, True, key
     if shape == "province_firm":
         r = rng.random()
         if r < 0.5:
-            return f"浙江{zh}{trade}有限公司", zh, True
+            return f"浙江{zh}{trade}有限公司", zh, True, ("co", zh + trade, "浙江")
         if r < 0.75:
-            return f"浙江省{zh}集团有限公司", zh, True
-        return f"浙江省{zh}{trade}集团公司", zh, True
+            return f"浙江省{zh}集团有限公司", zh, True, ("co", zh + "集团", "浙江")
+        return f"浙江省{zh}{trade}集团公司", zh, True, ("co", zh + trade, "浙江")
     if shape == "individual":
         st = rng.choice(SHOP_TRADES)
         r = rng.random()
         if r < 0.3:
-            return f"{cs}{zh}{st}{rng.choice(('店', '商行', '经营部'))}", zh, False
+            return f"{cs}{zh}{st}{rng.choice(('店', '商行', '经营部'))}", zh, False, ("shop", zh + st, county)
         if r < 0.55:
-            return f"{pref}{county}{_person(rng)}{st}经营部", "", False
+            who = _person(rng)
+            return f"{pref}{county}{who}{st}经营部", "", False, ("shop", who + st, county)
         if r < 0.8:
-            return f"{cs}{rng.choice(('', county[:0]))}{zh}{trade}厂", zh, False
-        return f"{ps}{cs}{zh}{st}商行", zh, False
+            return f"{cs}{zh}{trade}厂", zh, False, ("fac", zh + trade, county)
+        return f"{ps}{cs}{zh}{st}商行", zh, False, ("shop", zh + st, county)
     if shape == "no_zihao":
         g = rng.choice(GENERIC)
-        head = rng.choice((county, pref + county, pref if rng.random() < 0.3 else county))
-        return f"{head}{g}{rng.choice(('公司', '有限公司'))}", "", True
+        r = rng.random()
+        head = pref if r < 0.25 else rng.choice((county, pref + county))
+        key = ("nz", g, pref if r < 0.25 else county)
+        return f"{head}{g}{rng.choice(('公司', '有限公司'))}", "", True, key
     if shape == "zihao_first":
         r = rng.random()
         if r < 0.4:
-            return f"{zh}{trade}股份有限公司", zh, True
+            return f"{zh}{trade}股份有限公司", zh, True, ("co", zh + trade, "")
         if r < 0.7:
-            return f"{zh}控股集团有限公司", zh, True
-        return f"{zh}{trade}有限公司", zh, True
+            return f"{zh}控股集团有限公司", zh, True, ("co", zh + "控股", "")
+        return f"{zh}{trade}有限公司", zh, True, ("co", zh + trade, "")
     if shape == "partnership":
         r = rng.random()
         if r < 0.35:
-            return f"{pref}{zh}{trade}合伙企业（普通合伙）", zh, False
+            return f"{pref}{zh}{trade}合伙企业（普通合伙）", zh, False, ("pt", zh + trade, pref)
         if r < 0.6:
-            return f"{ps}{cs}{zh}{trade}个人独资企业", zh, False
+            return f"{ps}{cs}{zh}{trade}个人独资企业", zh, False, ("pt", zh + trade, pref)
         if r < 0.8:
-            return f"{cs}{zh}{trade}厂（股份合作制）", zh, False
-        return f"{cs}{zh}{trade}股份合作公司", zh, False
+            return f"{cs}{zh}{trade}厂（股份合作制）", zh, False, ("fac", zh + trade, county)
+        return f"{cs}{zh}{trade}股份合作公司", zh, False, ("pt", zh + trade, pref)
     if shape == "old_style":
-        return f"{rng.choice((cs, pref, pref + county))}{zh}{trade}{rng.choice(('公司', '总公司'))}", zh, False
+        name = f"{rng.choice((cs, pref, pref + county))}{zh}{trade}{rng.choice(('公司', '总公司'))}"
+        return name, zh, False, co
     if shape == "bracket_middle":
         r = rng.random()
         if r < 0.4:
-            return f"{zh}（{ps}）{trade}有限公司", zh, True
+            return f"{zh}（{ps}）{trade}有限公司", zh, True, ("co", zh + trade, "")
         if r < 0.7:
-            return f"{zh}{trade}（浙江）有限公司", zh, True
-        return f"{ps}{zh}（{cs}）{trade}有限公司", zh, True
+            return f"{zh}{trade}（浙江）有限公司", zh, True, ("co", zh + trade, "")
+        return f"{ps}{zh}（{cs}）{trade}有限公司", zh, True, co
     raise ValueError(shape)
 
 
@@ -284,16 +299,18 @@ def generate_shapes(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
     places = _places()
     firms: list[Shaped] = []
     seen: set[str] = set()
+    seen_keys: set[tuple[str, ...]] = set()
     weights = (10, 8, 8, 8, 8, 10, 8, 10, 6, 7, 6, 5, 6)
     attempts = 0
     while len(firms) < n_registry and attempts < n_registry * 20:
         attempts += 1
         shape = rng.choices(SHAPES, weights=weights)[0]
         place = rng.choice(places)
-        name, zh, company = _build(shape, rng, place)
-        if name in seen:
+        name, zh, company, key = _build(shape, rng, place)
+        if name in seen or key in seen_keys:
             continue
         seen.add(name)
+        seen_keys.add(key)
         firms.append(Shaped(shape, name, zh, place[0], place[1], codes.new(place[1]), company))
     reg_rows = []
     for f in firms:
@@ -332,9 +349,10 @@ def generate_shapes(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
             return False
         for _ in range(10):
             place = rng.choice(places)
-            name, _zh_, _c = _build(f.shape, rng, place)
-            if name not in seen:
+            name, _zh_, _c, key = _build(f.shape, rng, place)
+            if name not in seen and key not in seen_keys:
                 seen.add(name)
+                seen_keys.add(key)
                 g = Shaped(f.shape, name, "", place[0], place[1], codes.new(place[1]), False)
                 county, cv = _county_cell(g, rng, 0.4)
                 u, o, cl = _code_cells(g.uscc, rng)
@@ -342,17 +360,21 @@ def generate_shapes(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
                 return True
         return False
 
+    generic = [f for f in firms if f.shape == "no_zihao"]
+
     def neg_generic_other_county() -> bool:
-        """The same generic business (no 字号) of another county, one side's county unknown."""
-        f = firms[rng.randrange(len(firms))]
-        if f.shape != "no_zihao":
+        """The same generic business (no 字号) of another county, this side's county unknown."""
+        if not generic:
             return False
+        f = rng.choice(generic)
         g_word = next((g for g in GENERIC if g in f.name), "")
         place = rng.choice([p for p in places if p[1] != f.county])
-        for head in (place[1], place[0] + place[1], place[0]):
+        for head in (place[1], place[0] + place[1]):
             name = f"{head}{g_word}{'有限公司' if f.name.endswith('有限公司') else '公司'}"
-            if name not in seen:
+            key = ("nz", g_word, place[1])
+            if name not in seen and key not in seen_keys:
                 seen.add(name)
+                seen_keys.add(key)
                 g = Shaped("no_zihao", name, "", place[0], place[1], codes.new(place[1]), True)
                 u, o, cl = _code_cells(g.uscc, rng)
                 add(name, u, o, "", None, "neg_generic_other_county", f"exact/{cl}/nocounty")
@@ -384,10 +406,11 @@ def generate_shapes(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
         """An unrelated firm whose (valid) organisation code happens to equal a registry firm's."""
         f = firms[rng.randrange(len(firms))]
         place = rng.choice(places)
-        name, _zh_, _c = _build("plain", rng, place)
-        if name in seen:
+        name, _zh_, _c, key = _build("plain", rng, place)
+        if name in seen or key in seen_keys:
             return False
         seen.add(name)
+        seen_keys.add(key)
         county, cv = _county_cell(Shaped("plain", name, "", place[0], place[1], "", True), rng, 0.3)
         add(name, "", f"{f.uscc[8:16]}-{f.uscc[16]}", county, None, "neg_org_collision", f"exact/orgonly/{cv}")
         return True
@@ -406,10 +429,11 @@ def generate_shapes(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
         elif r < 0.82:
             shape = rng.choice(SHAPES)
             place = rng.choice(places)
-            name, zh, company = _build(shape, rng, place)
-            if name in seen:
+            name, zh, company, key = _build(shape, rng, place)
+            if name in seen or key in seen_keys:
                 continue
             seen.add(name)
+            seen_keys.add(key)
             g = Shaped(shape, name, zh, place[0], place[1], codes.new(place[1]), company)
             u, o, cl = _code_cells(g.uscc, rng)
             county, cv = _county_cell(g, rng, 0.3)
