@@ -183,8 +183,8 @@ def _build_named(shape: str, rng: random.Random, place: tuple[str, str]) -> tupl
         g = rng.choice(GENERIC)
         r = rng.random()
         head = pref if r < 0.25 else rng.choice((county, pref + county))
-        key = ("nz", g, pref if r < 0.25 else county)
-        return f"{head}{g}{rng.choice(('公司', '有限公司'))}", "", True, key
+        nz_key: tuple[str, ...] = ("nz", g, pref if r < 0.25 else county)
+        return f"{head}{g}{rng.choice(('公司', '有限公司'))}", "", True, nz_key
     if shape == "zihao_first":
         r = rng.random()
         if r < 0.4:
