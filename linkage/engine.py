@@ -6,6 +6,7 @@ steps partition by partition and reach the same answer.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -267,22 +268,24 @@ def candidate_pairs(lkeys: pl.DataFrame, rkeys: pl.DataFrame, max_block_pairs: i
     return pairs.select("l", "r").unique()
 
 
-def blocks(left: pl.DataFrame, right: pl.DataFrame) -> list[tuple[str, pl.DataFrame, pl.DataFrame]]:
-    """The prefecture blocks ``(prefecture, left rows, right rows)``: each known prefecture's rows plus
-    the rows of unknown prefecture, then ("", unknowns, unknowns). Sorted, so any backend that visits
-    the same blocks meets the same pairs."""
-    lparts = left.partition_by("pref", as_dict=True)
-    rparts = right.partition_by("pref", as_dict=True)
-    empty_l, empty_r = left.clear(), right.clear()
-    lu, ru = lparts.pop(("",), empty_l), rparts.pop(("",), empty_r)
-    out = []
-    for key in sorted(set(lparts) | set(rparts)):
-        lp, rp = lparts.pop(key, empty_l), rparts.pop(key, empty_r)
-        if (lp.height or lu.height) and (rp.height or ru.height) and (lp.height or rp.height):
-            out.append((str(key[0]), pl.concat([lp, lu]), pl.concat([rp, ru])))
+def blocks(left: pl.DataFrame, right: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+    """The prefecture blocks ``(prefecture, left rows, right rows)``, one at a time: each known
+    prefecture's rows plus the rows of unknown prefecture, then ("", unknowns, unknowns). Sorted, so
+    any backend that visits the same blocks meets the same pairs; only one block is held at a time."""
+    lu, ru = left.filter(pl.col("pref") == ""), right.filter(pl.col("pref") == "")
+    prefs = sorted(set(left["pref"].unique().to_list()) | set(right["pref"].unique().to_list()) - {""})
+    lcount = dict(left.group_by("pref").len().iter_rows())
+    rcount = dict(right.group_by("pref").len().iter_rows())
+    for p in prefs:
+        nl, nr = lcount.get(p, 0), rcount.get(p, 0)
+        if (nl or lu.height) and (nr or ru.height) and (nl or nr):
+            yield (
+                p,
+                pl.concat([left.filter(pl.col("pref") == p), lu]),
+                pl.concat([right.filter(pl.col("pref") == p), ru]),
+            )
     if lu.height and ru.height:
-        out.append(("", lu, ru))
-    return out
+        yield "", lu, ru
 
 
 def _lg(x: float) -> float:
@@ -302,30 +305,30 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
     dist = list(map(Levenshtein.distance, zl, zr))
     addr_sim = list(map(JaroWinkler.normalized_similarity, pairs["addr_l"].to_list(), pairs["addr_r"].to_list()))
     nl = max(stats.n_left, 1)
-    zh_w = pl.Series("zh_w", [_lg(m["zh_exact"] * nl / max(stats.zh_count.get(z, 1), 1)) for z in zl])
-    py_w = pl.Series(
-        "py_w",
-        [_lg(m["zh_pinyin"] * nl / max(stats.py_count.get(p, 1), 1)) for p in pairs["zh_py_r"].to_list()],
+    # term frequencies looked up in Polars (a Python dict lookup per pair costs more than the scoring)
+    zh_n = pairs["zh_l"].replace_strict(stats.zh_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+    py_n = pairs["zh_py_r"].replace_strict(stats.py_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+    # the name outside its 字号, trade and branch (region, form) written the same on both sides; only
+    # asked of homophone pairs, the only ones it can change
+    homophone = (
+        (pairs["zh_py_l"] == pairs["zh_py_r"])
+        & (pairs["zh_l"] != pairs["zh_r"])
+        & (pairs["trade_l"] == pairs["trade_r"])
     )
-    # the name outside its 字号, trade and branch (region, form) written the same on both sides
-    rest = [
+    sub = pairs.select("name_norm_l", "core_l", "branch_l", "name_norm_r", "core_r", "branch_r").filter(homophone)
+    same = [
         a.replace(ca, "", 1).replace(ba, "", 1) == b.replace(cb, "", 1).replace(bb, "", 1)
-        for a, ca, ba, b, cb, bb in zip(
-            pairs["name_norm_l"].to_list(),
-            pairs["core_l"].to_list(),
-            pairs["branch_l"].to_list(),
-            pairs["name_norm_r"].to_list(),
-            pairs["core_r"].to_list(),
-            pairs["branch_r"].to_list(),
-            strict=True,
-        )
+        for a, ca, ba, b, cb, bb in sub.iter_rows()
     ]
+    rest = pl.Series("rest_same", [False] * pairs.height, dtype=pl.Boolean)
+    if same:
+        rest = rest.scatter(homophone.arg_true(), pl.Series(same, dtype=pl.Boolean))
     df = pairs.with_columns(
-        rest_same=pl.Series(rest, dtype=pl.Boolean),
+        rest_same=rest,
         dist=pl.Series(dist, dtype=pl.Int64),
         addr_sim=pl.Series(addr_sim, dtype=pl.Float64),
-        zh_w=zh_w,
-        py_w=py_w,
+        zh_w=(m["zh_exact"] * nl / zh_n).log(2),
+        py_w=(m["zh_pinyin"] * nl / py_n).log(2),
     )
     zlen = pl.max_horizontal(pl.col("zh_l").str.len_chars(), pl.col("zh_r").str.len_chars())
     # a slip of the ear inside an otherwise identical name (浙江康胜… / 浙江康盛…): the region, the trade,
@@ -645,4 +648,15 @@ def match(left: pl.DataFrame, right: pl.DataFrame, **options: object) -> pl.Data
     left_name, agreed, vetoed`` when ``explain=True``. Deterministic and independent of the order of
     rows. Options: see ``Options``."""
     opts = Options(**options)  # type: ignore[arg-type]
-    return match_prepared(prepare(with_rows(left)), prepare(with_rows(right)), opts)
+    return match_prepared(prepare_chunked(with_rows(left)), prepare_chunked(with_rows(right)), opts)
+
+
+PREPARE_CHUNK = 250_000
+
+
+def prepare_chunked(df: pl.DataFrame, chunk: int = PREPARE_CHUNK) -> pl.DataFrame:
+    """``clean.prepare`` in slices of ``chunk`` rows (it is row-wise, so the result is the same):
+    its intermediate columns then live for one slice only, which bounds peak memory."""
+    if df.height <= chunk:
+        return prepare(df)
+    return pl.concat([prepare(df.slice(i, chunk)) for i in range(0, df.height, chunk)], rechunk=True)
