@@ -25,11 +25,13 @@ class Options:
     """Matching options. ``threshold`` is the posterior probability a name match needs;
     ``review_threshold`` the probability from which an unmatched best candidate is put up for review;
     ``max_block_pairs`` caps one block (prefecture, key) so a frequent key cannot explode (exact
-    names never depend on it)."""
+    names never depend on it); ``max_block_left`` caps the registry rows of a block of any key but the
+    core name, so that the pairs per source row stay bounded as the registry grows."""
 
     threshold: float = 0.8
     review_threshold: float = 0.5
     max_block_pairs: int = 2_000
+    max_block_left: int = 100
     explain: bool = False
     # m probabilities (P(level | same firm)); u probabilities come from the data (see Stats)
     m: dict[str, float] = field(
@@ -75,14 +77,18 @@ def _u_one_substitution(zh_count: dict[str, int]) -> dict[int, float]:
     """P(two random registry 字号 of length n differ in exactly one position), per n in 2..6, from
     the positional character frequencies (the u of the "one character off" level)."""
     out: dict[int, float] = {}
+    positions: dict[int, list[dict[str, int]]] = {n: [{} for _ in range(n)] for n in range(2, 7)}
+    totals = dict.fromkeys(range(2, 7), 0)
+    # one pass over the 字号 (integer sums, so the order of the pass does not matter)
+    for z, c in zh_count.items():
+        n = len(z)
+        if 2 <= n <= 6:
+            totals[n] += c
+            for i, ch in enumerate(z):
+                slot = positions[n][i]
+                slot[ch] = slot.get(ch, 0) + c
     for n in range(2, 7):
-        pos: list[dict[str, int]] = [{} for _ in range(n)]
-        total = 0
-        for z, c in sorted(zh_count.items()):
-            if len(z) == n:
-                total += c
-                for i, ch in enumerate(z):
-                    pos[i][ch] = pos[i].get(ch, 0) + c
+        pos, total = positions[n], totals[n]
         if total < 50:
             out[n] = 0.02 if n == 2 else 1e-3
             continue
@@ -226,7 +232,7 @@ def pick_exact(pairs: pl.DataFrame) -> pl.DataFrame:
 def key_list(df: pl.DataFrame) -> pl.Series:
     """Per row of a prepared frame, its distinct blocking keys (a list column named ``keys``):
     the core name, the 字号, its fuzzy pinyin, first or last character of the 字号 with the trade,
-    2-grams of a long 字号, and county + full cleaned name."""
+    2-grams of a long 字号 (equal cleaned names need no key: ``exact_pairs`` joins them)."""
     zh_len = pl.col("zh").str.len_chars()
     keys = [
         pl.concat_str(pl.lit("c|"), pl.col("core")),
@@ -240,7 +246,6 @@ def key_list(df: pl.DataFrame) -> pl.Series:
         ),
         pl.when(zh_len >= 3).then(pl.concat_str(pl.lit("g|"), pl.col("zh").str.slice(0, 2))),
         pl.when(zh_len >= 3).then(pl.concat_str(pl.lit("g|"), pl.col("zh").str.slice(-2, 2))),
-        pl.when(pl.col("county") != "").then(pl.concat_str(pl.lit("n|"), pl.col("county"), pl.col("name_norm"))),
     ]
     return df.select(keys=pl.concat_list(keys).list.drop_nulls().list.unique(maintain_order=True))["keys"]
 
@@ -250,14 +255,23 @@ def row_keys(df: pl.DataFrame) -> pl.DataFrame:
     return df.select("row", "pref").with_columns(key=key_list(df)).explode("key").drop_nulls("key")
 
 
-def candidate_pairs(lkeys: pl.DataFrame, rkeys: pl.DataFrame, max_block_pairs: int, both_unknown: bool) -> pl.DataFrame:
+# keys whose blocks are also capped by their registry rows: all but the core name (字号+行业)
+BOUNDED_KEY = r"^[^c]\|"
+
+
+def block_ok(nl: pl.Expr, nr: pl.Expr, key: pl.Expr, opts: Options) -> pl.Expr:
+    """Whether a block of ``nl`` registry and ``nr`` source rows under ``key`` is compared."""
+    return (nl * nr <= opts.max_block_pairs) & ((nl <= opts.max_block_left) | ~key.str.contains(BOUNDED_KEY))
+
+
+def candidate_pairs(lkeys: pl.DataFrame, rkeys: pl.DataFrame, opts: Options, both_unknown: bool) -> pl.DataFrame:
     """Distinct ``l, r`` pairs sharing a key whose block (left × right rows with the key) holds at
-    most ``max_block_pairs`` pairs. The frames are one prefecture's block (its rows plus every row of
+    most ``max_block_pairs`` pairs (see ``block_ok``). The frames are one prefecture's block (its rows plus every row of
     unknown prefecture); a pair of two unknown-prefecture rows is kept only when ``both_unknown``
     (the block of unknowns), so every pair meets in exactly one block."""
     ln = lkeys.group_by("key").len("nl")
     rn = rkeys.group_by("key").len("nr")
-    ok = ln.join(rn, on="key").filter(pl.col("nl") * pl.col("nr") <= max_block_pairs).select("key")
+    ok = ln.join(rn, on="key").filter(block_ok(pl.col("nl"), pl.col("nr"), pl.col("key"), opts)).select("key")
     pairs = (
         lkeys.join(ok, on="key")
         .rename({"row": "l", "pref": "pl"})
@@ -613,7 +627,7 @@ def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl
     # exactly one block, so the best of the blocks' winners is the global winner
     won = [empty_winners()]
     for pref, lb, rb in blocks(left, todo):
-        pairs = candidate_pairs(row_keys(lb), row_keys(rb), opts.max_block_pairs, both_unknown=pref == "")
+        pairs = candidate_pairs(row_keys(lb), row_keys(rb), opts, both_unknown=pref == "")
         if pairs.height:
             won.append(winners(score_pairs(join_features(pairs, lb, rb), stats, opts)))
     names = decide(pl.concat(won))

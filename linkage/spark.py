@@ -221,7 +221,12 @@ def match_spark(
     rkeys = keyed(RK.join(done, "row", "left_anti"))
     ln = lkeys.groupBy("p", "key").agg(F.count("*").alias("nl"))
     rn = rkeys.groupBy("p", "key").agg(F.count("*").alias("nr"))
-    ok = ln.join(rn, ["p", "key"]).filter(F.col("nl") * F.col("nr") <= opts.max_block_pairs).select("p", "key")
+    bounded = F.col("key").rlike(engine.BOUNDED_KEY)
+    ok = (
+        ln.join(rn, ["p", "key"])
+        .filter((F.col("nl") * F.col("nr") <= opts.max_block_pairs) & ((F.col("nl") <= opts.max_block_left) | ~bounded))
+        .select("p", "key")
+    )
     pairs = (
         lkeys.join(ok, ["p", "key"])
         .withColumnRenamed("row", "l")

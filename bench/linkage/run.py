@@ -45,9 +45,9 @@ def our_candidates(left: pl.DataFrame, right: pl.DataFrame) -> set[tuple[int, in
     exact = engine.exact_pairs(lp, rp)
     out = set(zip(codes["left_row"].to_list(), codes["row"].to_list(), strict=True))
     out |= set(zip(exact["left_row"].to_list(), exact["row"].to_list(), strict=True))
-    cap = engine.Options().max_block_pairs
+    opts = engine.Options()
     for pref, lb, rb in engine.blocks(lp, rp):
-        pairs = engine.candidate_pairs(engine.row_keys(lb), engine.row_keys(rb), cap, both_unknown=pref == "")
+        pairs = engine.candidate_pairs(engine.row_keys(lb), engine.row_keys(rb), opts, both_unknown=pref == "")
         out |= set(zip(pairs["l"].to_list(), pairs["r"].to_list(), strict=True))
     return out
 
