@@ -254,9 +254,7 @@ def sweep(*, now: Any = None) -> int:
     removed = 0
     root = store_root()
     old = ImportJob.objects.filter(created_at__lt=cutoff).exclude(status=ImportJob.Status.EXPIRED)
-    for job in old.only("pk", "folder", "status"):
-        if job.status in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING) and job.created_at > cutoff - ttl():
-            continue  # still running (a very long import): leave it one more period
+    for job in old.only("pk", "folder"):
         folder = Path(job.folder)
         if folder.is_dir() and folder.parent == root:
             shutil.rmtree(folder, ignore_errors=True)
