@@ -36,7 +36,16 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "union_status": ("状态", "工会状态"),
     # people (member rosters, user lists)
     "person_name": ("姓名", "职工姓名", "会员姓名", "员工姓名"),
-    "id_number": ("身份证号码", "身份证号", "公民身份号码", "证件号码", "身份证", "居民身份证号码", "身份证件号码", "证件号"),
+    "id_number": (
+        "身份证号码",
+        "身份证号",
+        "公民身份号码",
+        "证件号码",
+        "身份证",
+        "居民身份证号码",
+        "身份证件号码",
+        "证件号",
+    ),
     "mobile": ("手机号码", "手机", "手机号", "联系电话", "电话", "联系方式", "移动电话"),
     "joined_on": ("入会日期", "入会时间", "入会年月", "加入工会时间", "加入工会日期"),
     "employer": ("工作单位", "单位名称", "单位", "所在单位", "工作单位名称", "就业单位"),
@@ -48,8 +57,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 # the linkage engine's canonical columns, each found by its field's synonyms (and its own English name)
-_LINKAGE_FIELDS = {"name": "enterprise_name", "uscc": "uscc", "org_code": "org_code", "county": "county",
-                   "address": "address", "headcount": "headcount"}
+_LINKAGE_FIELDS = {
+    "name": "enterprise_name",
+    "uscc": "uscc",
+    "org_code": "org_code",
+    "county": "county",
+    "address": "address",
+    "headcount": "headcount",
+}
 SYNONYMS: dict[str, tuple[str, ...]] = {canon: (canon, *HEADERS[field]) for canon, field in _LINKAGE_FIELDS.items()}
 CANONICAL: tuple[str, ...] = tuple(SYNONYMS)
 

@@ -120,7 +120,7 @@ def start(request: HttpRequest, kind_name: str, pages: ImportPages) -> HttpRespo
         if length > importing.max_upload_bytes() + MULTIPART_SLACK:
             error, status = importing.too_big_message(length), 400
         else:
-            reason = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+            reason = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, start, (), {})
             if reason is not None:
                 return reason
             form = ImportUploadForm(request.POST, request.FILES, unions=unions)

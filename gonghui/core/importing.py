@@ -35,8 +35,8 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
 from gonghui.core.excel import Column, SpreadsheetError, error_workbook_bytes, sniff
-from linkage.io import CSV_HEAD_BYTES
 from gonghui.core.models import ImportJob
+from linkage.io import CSV_HEAD_BYTES
 
 PREVIEW_ROWS = 200  # rows listed on the preview page (errors, additions, changes); all are counted
 MAX_KEPT_REJECTS = 100_000  # rows kept for the error workbook; every rejected row is still counted

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -54,5 +55,5 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def import_errors(request: HttpRequest, pk: int) -> HttpResponseBase:
     return generic.errors(request, KIND, pk, PAGES)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -52,7 +53,7 @@ def _job_pk(request: HttpRequest, kind: str) -> Any:
     pk = request.POST.get("job") or request.GET.get("job")
     if pk:
         return pk
-    latest = (ImportJob.objects.visible_to(request.user).filter(kind=kind, created_by=request.user)
+    latest = (ImportJob.objects.visible_to(request.user).filter(kind=kind, created_by_id=request.user.pk)
               .order_by("-pk").values_list("pk", flat=True).first())
     if latest is None:
         raise Http404("没有待确认的导入，请重新上传")
@@ -87,7 +88,7 @@ def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def import_errors(request: HttpRequest, kind: str) -> HttpResponse:
+def import_errors(request: HttpRequest, kind: str) -> HttpResponseBase:
     _known(kind)
     generic.check_writer(PAGES, request.user)
     return generic.errors(request, kind, _job_pk(request, kind), PAGES)

@@ -15,8 +15,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from gonghui.core import crypto
-from gonghui.members import services
 from gonghui.core.models import ImportJob
+from gonghui.members import services
 from gonghui.members.models import Membership, Person, TransferRequest
 from gonghui.orgs.models import Union
 
