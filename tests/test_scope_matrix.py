@@ -44,11 +44,11 @@ from gonghui.accounts.models import ApiToken
 # Routes whose object id the resolver cannot map: "url name" (namespaced) or "url name:param" → "app.Model".
 ROUTE_MODELS: dict[str, str] = {
     "gonghui_members_api_member_detail": "members.Person",  # a member is a Person held through a membership
-    # the one import path: every kind's job page, confirm and error workbook act on a core.ImportJob
-    "orgs:import_job": "core.ImportJob",
-    "members:import_job": "core.ImportJob",
-    "members:import_confirm": "core.ImportJob",
-    "members:import_errors": "core.ImportJob",
+    # the one import path: every kind's job page, confirm and error workbook act on an orgs.ImportJob
+    "orgs:import_job": "orgs.ImportJob",
+    "members:import_job": "orgs.ImportJob",
+    "members:import_confirm": "orgs.ImportJob",
+    "members:import_errors": "orgs.ImportJob",
 }
 
 # Console routes an anonymous visitor may open (login, public H5 pages for workers …), by namespaced url name.
@@ -209,6 +209,9 @@ def _helper_sources(view: Any, param: str) -> str:
 @cache
 def resolve_model(route: Route, param: str) -> type[models.Model]:
     """The model whose primary key `param` of `route` is; pytest.fail with the fix when it cannot tell."""
+    declared = getattr(route.view, "scoped", None)  # @scoped(Model, pk="pk") on the view
+    if declared is not None and param in declared.lookup.values():
+        return declared.model
     scoped = _scoped_models()
     for key in (f"{route.name}:{param}", route.name):
         if key in ROUTE_MODELS:

@@ -1,8 +1,6 @@
-"""名册导入 pages: the one import path's generic views (`gonghui.core.import_views`) under the members URLs."""
+"""名册导入 pages: the one import path's generic views (`gonghui.orgs.import_pages`) under the members URLs."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,14 +8,9 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.accounts.models import WRITE_ROLES
-from gonghui.core import import_views as generic
+from gonghui.orgs import import_pages as generic
 
 KIND = "members"
-
-
-def _may_write(user: Any, union: Any) -> bool:
-    return bool(user.has_role(*WRITE_ROLES))
 
 
 PAGES = generic.ImportPages(
@@ -27,8 +20,6 @@ PAGES = generic.ImportPages(
     confirm_url=lambda job: reverse("members:import_confirm", args=[job.pk]),
     errors_url=lambda job: reverse("members:import_errors", args=[job.pk]),
     template_url=lambda kind: reverse("members:import_template"),
-    may_write=_may_write,
-    denied=lambda: generic.forbid(),
 )
 
 

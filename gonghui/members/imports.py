@@ -30,14 +30,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from gonghui.accounts.permissions import Action
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
 from gonghui.core.db import serialized_writes
 from gonghui.core.excel import Column, Row, StreamTable, cell_text, parse_date
 from gonghui.core.identifiers import IdNumber, mask_id, normalize_id
 from gonghui.core.importing import ImportKind, ImportRequest, Outcome, register, write_error_report
-from gonghui.core.scope import user_can_see_union
 from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.scope import path_in_scope
 
 from .models import Education, Membership, MembershipEvent, Occupation, Person, Political
 from .services import card_number, clean_id, clean_name, clean_phone, person_defaults
@@ -311,7 +312,7 @@ NAME_CONFLICT = ("该身份证号码已登记，但姓名与登记信息不一�
 def _conflict(known: _Known, actor: Any) -> str:
     """Why a member of another union is refused — naming that union only to a cadre who can see it (the
     CLI, run by an administrator on the host, has no actor and sees everything)."""
-    if actor is None or user_can_see_union(actor, known.open_union_path):
+    if actor is None or path_in_scope(actor, known.open_union_path):
         return f"已是{known.open_union_name}会员，请办理转会"
     return "已是其他工会的会员，请办理转会"
 
@@ -542,8 +543,8 @@ def template_columns(user: Any = None) -> tuple[Column, ...]:
 
 
 def member_unions(user: Any) -> list[Union]:
-    """Unions in the user's scope that take members directly (the 导入到工会 choices)."""
-    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
+    """Unions the user may change that take members directly (the 导入到工会 choices)."""
+    return list(Union.objects.visible_to(user, Action.CHANGE).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
                                                                Union.Kind.FEDERATION)).order_by("name"))
 
 

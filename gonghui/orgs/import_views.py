@@ -1,4 +1,4 @@
-"""工会、企业名录导入 pages: the one import path's generic views (`gonghui.core.import_views`) under the orgs URLs.
+"""工会、企业名录导入 pages: the one import path's generic views (`gonghui.orgs.import_pages`) under the orgs URLs.
 
 The URLs of the session-based import are kept: `import/<kind>/confirm/` and `import/<kind>/errors/` act on the
 job named by `job` (POST or GET), else on the cadre's latest job of that kind."""
@@ -14,21 +14,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.accounts.models import WRITE_ROLES
-from gonghui.core import import_views as generic
-from gonghui.core.models import ImportJob
-
+from . import import_pages as generic
 from .imports import KINDS
+from .models import ImportJob
 
 _SESSION_KEY = "orgs_import_{kind}"
-
-
-def _may_write(user: Any, union: Any) -> bool:
-    return bool(user.has_role(*WRITE_ROLES))
-
-
-def _deny() -> Exception:
-    return Http404("页面不存在")  # the registry import pages do not exist for read-only users
 
 
 PAGES = generic.ImportPages(
@@ -38,8 +28,6 @@ PAGES = generic.ImportPages(
     confirm_url=lambda job: f"{reverse('orgs:import_confirm', args=[job.kind])}?job={job.pk}",
     errors_url=lambda job: f"{reverse('orgs:import_errors', args=[job.kind])}?job={job.pk}",
     template_url=lambda kind: reverse("orgs:import_template", args=[kind]),
-    may_write=_may_write,
-    denied=_deny,
 )
 
 
@@ -62,7 +50,7 @@ def _job_pk(request: HttpRequest, kind: str) -> Any:
 
 @login_required
 def import_index(request: HttpRequest) -> HttpResponse:
-    generic.check_writer(PAGES, request.user)
+    generic.check_writer(request.user)
     return render(request, "orgs/import_index.html", {"titles": {k: f"导入{v}" for k, v in KINDS.items()}})
 
 
@@ -83,14 +71,14 @@ def import_job(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
     _known(kind)
-    generic.check_writer(PAGES, request.user)
+    generic.check_writer(request.user)
     return generic.confirm(request, kind, _job_pk(request, kind), PAGES)
 
 
 @login_required
 def import_errors(request: HttpRequest, kind: str) -> HttpResponseBase:
     _known(kind)
-    generic.check_writer(PAGES, request.user)
+    generic.check_writer(request.user)
     return generic.errors(request, kind, _job_pk(request, kind), PAGES)
 
 

@@ -24,16 +24,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from gonghui.accounts.permissions import Action, action_paths
 from gonghui.core.audit import audit_access
 from gonghui.core.db import serialized_writes
 from gonghui.core.excel import Column, Row, Table, cell_text, parse_date, parse_int, read_table
 from gonghui.core.identifiers import normalize_code, uscc_error
 from gonghui.core.importing import ImportKind, ImportRequest, Outcome, register
 from gonghui.core.models import Region
-from gonghui.core.scope import scope_paths, user_can_see_union
 
 from . import services
 from .models import Coverage, Enterprise, Union
+from .scope import path_in_scope
 
 OUT_OF_SCOPE = "不在您的管辖范围"
 BATCH = 500
@@ -303,19 +304,19 @@ def _enterprise_rows(actor: Any) -> _RowMaker:
                 union = unions_by_code.get(union_code)
                 if union is None:
                     raise _RowFailed(label["union_code"], union_code, "找不到这个统一社会信用代码的工会")
-                if not user_can_see_union(actor, union.path):
+                if not path_in_scope(actor, union.path, Action.CHANGE):
                     raise _RowFailed(label["union_code"], union_code, f"该工会{OUT_OF_SCOPE}")
                 if not union.is_grassroots:
                     raise _RowFailed(label["union_code"], union_code,
                                      f"{union.name}是{union.get_kind_display()}，只有基层工会才能覆盖企业")
-            sees_town = user_can_see_union(actor, township.path)
+            sees_town = path_in_scope(actor, township.path, Action.CHANGE)
             if not sees_town and union is None:
                 raise _RowFailed(label["township"], town_text, OUT_OF_SCOPE)
             current = existing.get(code)
             if current is not None and code not in visible:
                 raise _RowFailed(label["uscc"], code, f"该企业已登记在其他镇街，{OUT_OF_SCOPE}")
             if current is not None and current.territory_id != township.pk and not (
-                sees_town and user_can_see_union(actor, current.territory.path)
+                sees_town and path_in_scope(actor, current.territory.path, Action.CHANGE)
             ):
                 # an industry federation sees the firms its unions cover, not their township's ground
                 raise _RowFailed(label["township"], town_text,
@@ -390,7 +391,7 @@ def _union_rows(actor: Any) -> _RowMaker:
 
         towns = _Townships()
         regions = {r.name: r for r in Region.objects.filter(level=Region.Level.TOWNSHIP)}
-        paths = scope_paths(actor)
+        paths = action_paths(actor, Action.CHANGE)
         # Every union the actor may name as a parent, by name and by code; unions created by this file join in
         # (real ones when writing, placeholders when checking).
         by_name: dict[str, list[Any]] = defaultdict(list)
@@ -517,8 +518,8 @@ IMPORTERS: dict[str, Callable[..., Outcome]] = {"enterprises": import_enterprise
 
 
 def registry_anchor(user: Any) -> Union | None:
-    """The union a registry import is made under (and scoped by): the top node of the user's scope."""
-    paths = scope_paths(user)
+    """The union a registry import is made under (and scoped by): the top node the user may change."""
+    paths = action_paths(user, Action.CHANGE)
     if paths is None:
         return Union.objects.filter(depth=1).order_by("path").first()
     return Union.objects.filter(path__in=paths).order_by("path").first()
@@ -538,7 +539,7 @@ def _kind(name: str) -> ImportKind:
              "默认同一文件中有任何一行出错，整份文件都不会写入；也可选择先导入正确的行")
     return ImportKind(name=name, label=KINDS[name], columns=lambda user: template_columns(name, user=user),
                       check=lambda req: run(req, commit=False), write=lambda req: run(req, commit=True),
-                      notes=notes, done_url=done_url)
+                      notes=notes, done_url=done_url, anchor=registry_anchor)
 
 
 for _name in KINDS:

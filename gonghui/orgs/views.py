@@ -9,20 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from gonghui.accounts.models import Role
+from gonghui.accounts.permissions import Action
 from gonghui.core.audit import audit_access
 from gonghui.core.excel import xlsx_bytes
-from gonghui.core.scope import user_can_see_union
 
 from . import selectors, services
 from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm
 from .models import Enterprise, Union
+from .scope import allowed, path_in_scope, scoped
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,11 +75,12 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
+@scoped(Union, pk="pk")
+def tree_children(request: HttpRequest, union: Union) -> HttpResponse:
     """The children of one node, 100 at a time: the whole level (`<ul>`) at offset 0, else only the next items
     (`<li>`s, which replace the 加载更多 item that asked for them)."""
     offset = _offset(request)
-    part = selectors.union_child_slice(user=request.user, union_id=pk, offset=offset)
+    part = selectors.union_child_slice(user=request.user, parent=union, offset=offset)
     template = "orgs/_tree_items.html" if offset else "orgs/_tree_nodes.html"
     return render(request, template, {"nodes": part.nodes, "part": part})
 
@@ -113,11 +114,11 @@ def union_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@scoped(Union, pk="pk", related=("region",))
+def union_detail(request: HttpRequest, union: Union) -> HttpResponse:
     """工会详情. Its 下级工会 and 覆盖企业 lists show 100 rows at a time: `?offset=` / `?cov_offset=` start a list
     further on (a plain link), and with `&part=children|coverages` an htmx request gets only the next rows."""
     user = request.user
-    union = Union.objects.select_related("region").get_visible(user, pk=pk)
     wanted = request.GET.get("part") if request.htmx else None  # type: ignore[attr-defined]
     if wanted == "children" and union.numchild:
         more = selectors.union_child_slice(user=user, parent=union, offset=_offset(request))
@@ -129,9 +130,8 @@ def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cov = (selectors.union_coverage_slice(user=user, union=union, offset=_offset(request, "cov_offset"))
            if union.is_grassroots else None)
     crumbs = selectors.union_breadcrumbs(user=user, union=union)
-    can_move = user.has_role(Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN)  # type: ignore[union-attr]
     move_form = None
-    if can_move and union.depth > 1:
+    if union.depth > 1 and allowed(user, Action.MOVE, union):
         targets = selectors.move_targets(user=user, union=union)
         move_form = UnionMoveForm(targets=targets) if targets else None
     context = {
@@ -148,12 +148,12 @@ def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def union_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """移动: district and township admins move a union under another parent in their scope. Audited."""
+@scoped(Union, action=Action.MOVE, pk="pk")
+def union_move(request: HttpRequest, union: Union) -> HttpResponse:
+    """移动: whoever holds `move` on the union (区总, 镇街) moves it under another parent they hold `move` on.
+    Audited."""
     user = request.user
-    if not user.has_role(Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN):  # type: ignore[union-attr]
-        raise Http404
-    union = Union.objects.get_visible(user, pk=pk)
+    pk = union.pk
     form = UnionMoveForm(request.POST, targets=selectors.move_targets(user=user, union=union))
     if not form.is_valid():
         messages.error(request, "请选择新的上级工会（须在您的管辖范围内）")
@@ -199,17 +199,17 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@scoped(Enterprise, pk="pk", arg="enterprise", related=("region", "territory", "covering_union"))
+def enterprise_detail(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
     user = request.user
-    enterprise = Enterprise.objects.select_related("region", "territory", "covering_union").get_visible(user, pk=pk)
     history = list(selectors.enterprise_coverages(user=user, enterprise=enterprise))
     for c in history:
-        c.union_visible = user_can_see_union(user, c.union.path)
+        c.union_visible = path_in_scope(user, c.union.path)
     context = {
         "e": enterprise,
         "history": history,
-        "territory_visible": user_can_see_union(user, enterprise.territory.path),
+        "territory_visible": path_in_scope(user, enterprise.territory.path),
         "union_visible": enterprise.covering_union is not None
-        and user_can_see_union(user, enterprise.covering_union.path),
+        and path_in_scope(user, enterprise.covering_union.path),
     }
     return render(request, "orgs/enterprise_detail.html", context)

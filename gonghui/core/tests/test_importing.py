@@ -111,28 +111,28 @@ def test_text_that_looks_like_a_formula_round_trips_unchanged() -> None:
 
 
 def test_error_workbook_name_never_doubles_the_extension() -> None:
-    job = importing.ImportJob(original_name="名册.xlsx")
-    assert importing.error_report_name(job) == "错误行-名册.xlsx"
-    assert importing.error_report_name(importing.ImportJob(original_name="..")) == "错误行-导入文件.xlsx"
+    assert importing.error_report_name("名册.xlsx") == "错误行-名册.xlsx"
+    assert importing.error_report_name("..") == "错误行-导入文件.xlsx"
 
 
 @pytest.mark.django_db
 def test_uploads_are_private_and_expire(settings: Any, tmp_path: Path, dongcheng: Any) -> None:
-    from gonghui.orgs.models import Union
+    from gonghui.orgs import import_jobs
+    from gonghui.orgs.models import ImportJob, Union
 
     settings.VAR_DIR = tmp_path
     settings.GONGHUI_IMPORT_TTL_HOURS = 24
     union = Union.objects.get(name="东城街道总工会")
     # given an upload stored by the import path
-    job = importing.job_create(actor=dongcheng, kind="enterprises", union=union, chunks=[b"a,b\n1,2\n"], size=8,
-                               original_name="名录.csv")
-    stored = importing.job_path(job)
+    job = import_jobs.job_create(actor=dongcheng, kind="enterprises", union=union, chunks=[b"a,b\n1,2\n"], size=8,
+                                 original_name="名录.csv")
+    stored = import_jobs.job_path(job)
     # then only the service account can read it
     assert stored.stat().st_mode & 0o777 == 0o600 and stored.parent.stat().st_mode & 0o777 == 0o700
     # when a day has not passed, the sweep leaves it; when it has, the folder goes and the job says so
     call_command("sweep_imports", stdout=io.StringIO())
     assert stored.exists()
-    importing.ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
     out = io.StringIO()
     call_command("sweep_imports", stdout=out)
     job.refresh_from_db()

@@ -17,11 +17,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from gonghui.core import crypto, importing
-from gonghui.core.models import ImportJob
 from gonghui.members import services
 from gonghui.members.imports import roster_import
 from gonghui.members.models import Person
-from gonghui.orgs.models import Union
+from gonghui.orgs import import_jobs
+from gonghui.orgs.models import ImportJob, Union
 
 from .rosters import people, write_csv, write_xlsx
 
@@ -193,8 +193,8 @@ def test_a_file_named_dot_dot(client_as: Any, tmp_path: Path, union: Any, dongch
         r = client_as("dongcheng").post(url, body, content_type=f"multipart/form-data; boundary={boundary}")
         assert r.status_code == 400 and "请选择要上传的 Excel 文件" in r.content.decode()
     # and whatever a file is called, it is stored under our own name
-    job = importing.job_create(actor=dongcheng, kind="members", union=union, chunks=[data], size=len(data),
+    job = import_jobs.job_create(actor=dongcheng, kind="members", union=union, chunks=[data], size=len(data),
                                original_name="..")
-    assert importing.job_path(job).name == "upload" and importing.job_path(job).is_file()
-    importing.job_start_check(job)
-    assert job.status == "checked" and importing.error_report_name(job) == "错误行-导入文件.xlsx"
+    assert import_jobs.job_path(job).name == "upload" and import_jobs.job_path(job).is_file()
+    import_jobs.job_start_check(job)
+    assert job.status == "checked" and importing.error_report_name(job.original_name) == "错误行-导入文件.xlsx"

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from gonghui.core.models import ImportJob
 from gonghui.orgs import imports
-from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.models import Enterprise, ImportJob, Union
 
 from .test_import import ENT_HEADERS, UNION_HEADERS, confirm, ent_rows, upload, uscc, xlsx
 

@@ -1,7 +1,10 @@
-"""The console's pages of the one import path, driven by the registered kinds (`gonghui.core.importing`).
+"""The console's pages of the one import path, driven by the registered kinds (`gonghui.core.importing`) and
+run as jobs (`gonghui.orgs.import_jobs`).
 
 Each app mounts them under its own URLs (`orgs/import_views.py`, `members/import_views.py`) through an
 `ImportPages` that names its URL patterns and templates; the views only parse, call the framework and render.
+Every write — the upload, the confirm — and the error-workbook download `require` the `change` action on the
+union the job is made under (403 when visible but not permitted; 404 when out of sight).
 Upload sizes are checked from Content-Length BEFORE the body is read (Django reads it for the CSRF check, so
 the upload view is csrf-exempt and runs the CSRF check itself after the size check).
 """
@@ -14,17 +17,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import content_disposition_header
 
+from gonghui.accounts.permissions import Action
 from gonghui.core import importing
 from gonghui.core.audit import audit_access
 from gonghui.core.excel import template_bytes
-from gonghui.core.models import ImportJob
+
+from . import import_jobs as jobs
+from .models import ImportJob, Union
+from .scope import require
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MULTIPART_SLACK = 64 * 1024  # the multipart envelope around the file
@@ -69,8 +75,6 @@ class ImportPages:
     confirm_url: Callable[[ImportJob], str]
     errors_url: Callable[[ImportJob], str]
     template_url: Callable[[str], str]
-    may_write: Callable[[Any, Any], bool]  # (user, union or None) -> allowed
-    denied: Callable[[], Exception]  # what a user without the right gets (404 in orgs, 403 in members)
 
 
 def _kind_or_404(name: str) -> importing.ImportKind:
@@ -80,15 +84,9 @@ def _kind_or_404(name: str) -> importing.ImportKind:
     return kind
 
 
-def _anchor(kind: importing.ImportKind, user: Any) -> Any:
-    from gonghui.orgs.imports import registry_anchor
-
-    return registry_anchor(user)
-
-
-def check_writer(pages: ImportPages, user: Any, union: Any = None) -> None:
-    if not pages.may_write(user, union):
-        raise pages.denied()
+def check_writer(user: Any, union: Any = None) -> None:
+    """Imports are a `change`: on `union`, or (before one is chosen) on some node of the user's scope."""
+    require(user, Action.CHANGE, union)
 
 
 def _context(pages: ImportPages, kind: importing.ImportKind, job: ImportJob | None = None, **extra: Any) -> dict[str, Any]:
@@ -98,7 +96,7 @@ def _context(pages: ImportPages, kind: importing.ImportKind, job: ImportJob | No
                            "columns": kind.columns(None), "ttl_hours": int(importing.ttl().total_seconds() // 3600)}
     if job is not None:
         result = job.result or {}
-        ctx.update(job=job, r=result, progress=importing.read_progress(job), job_url=pages.job_url(job),
+        ctx.update(job=job, r=result, progress=jobs.read_progress(job), job_url=pages.job_url(job),
                    confirm_url=pages.confirm_url(job), errors_url=pages.errors_url(job),
                    valid=int(result.get("created", 0)) + int(result.get("updated", 0)) + int(result.get("unchanged", 0)),
                    done_url=kind.done_url(job) if kind.done_url else "")
@@ -110,7 +108,7 @@ def start(request: HttpRequest, kind_name: str, pages: ImportPages) -> HttpRespo
     """GET: the upload form and the recent jobs. POST: store the file (size refused from Content-Length
     before the body is read), open a job, check it (inline when small) and go to its page."""
     kind = _kind_or_404(kind_name)
-    check_writer(pages, request.user)
+    check_writer(request.user)
     unions = kind.unions(request.user) if kind.unions else None
     status = 200
     form = ImportUploadForm(unions=unions)
@@ -127,35 +125,31 @@ def start(request: HttpRequest, kind_name: str, pages: ImportPages) -> HttpRespo
             if form.is_valid():
                 return _accept(request, kind, pages, form)
             error, status = "；".join(str(m) for errs in form.errors.values() for m in errs), 400
-    jobs = (ImportJob.objects.visible_to(request.user).filter(kind=kind.name)
-            .select_related("union", "created_by", "confirmed_by")[:10])
-    return render(request, pages.start_template, _context(pages, kind, form=form, error=error, jobs=jobs),
+    recent = (ImportJob.objects.visible_to(request.user).filter(kind=kind.name)
+              .select_related("union", "created_by", "confirmed_by")[:10])
+    return render(request, pages.start_template, _context(pages, kind, form=form, error=error, jobs=recent),
                   status=status)
 
 
 def _accept(request: HttpRequest, kind: importing.ImportKind, pages: ImportPages, form: ImportUploadForm
             ) -> HttpResponse:
-    from gonghui.orgs.models import Union
-
     upload = form.cleaned_data["file"]
     if kind.unions is not None:
         union = Union.objects.get_visible(request.user, pk=form.cleaned_data["union"])
     else:
-        union = _anchor(kind, request.user)
-        if union is None:
-            raise pages.denied()
-    check_writer(pages, request.user, union)
+        union = kind.anchor(request.user) if kind.anchor else None
+    check_writer(request.user, union)
     try:
-        job = importing.job_create(actor=request.user, kind=kind.name, union=union, chunks=upload.chunks(),
+        job = jobs.job_create(actor=request.user, kind=kind.name, union=union, chunks=upload.chunks(),
                                    size=upload.size, original_name=upload.name or "upload",
                                    sheet=form.cleaned_data.get("sheet") or "")
     except ValidationError as exc:
         return render(request, pages.start_template, _context(pages, kind, form=form, error="；".join(exc.messages)),
                       status=400)
-    importing.sweep()  # every upload also clears what has expired
-    importing.job_start_check(job)
+    jobs.sweep()  # every upload also clears what has expired
+    jobs.job_start_check(job)
     if job.status == ImportJob.Status.FAILED:  # the file itself is unreadable: say so on the upload page
-        importing.job_discard_file(job)
+        jobs.job_discard_file(job)
         return render(request, pages.start_template, _context(pages, kind, form=form, error=job.error), status=400)
     return redirect(pages.job_url(job))
 
@@ -182,9 +176,9 @@ def confirm(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) -
     only a file without any. Acts, and is audited, as the confirming cadre."""
     kind = _kind_or_404(kind_name)
     job = job_for(request, kind.name, pk)
-    check_writer(pages, request.user, job.union)
+    check_writer(request.user, job.union)
     skip = request.POST.get("mode") == ImportJob.Mode.SKIP_INVALID
-    if not importing.job_confirm(actor=request.user, job=job, skip_invalid=skip):
+    if not jobs.job_confirm(actor=request.user, job=job, skip_invalid=skip):
         messages.error(request, "该文件不能导入（尚未检查完毕、有错误行或已导入）")
     elif job.status == ImportJob.Status.DONE:
         r = job.result or {}
@@ -198,13 +192,13 @@ def errors(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) ->
     for cadres who may write to the job's union, and every download is audited."""
     kind = _kind_or_404(kind_name)
     job = job_for(request, kind.name, pk)
-    check_writer(pages, request.user, job.union)
-    path = importing.error_report_file(job)
+    check_writer(request.user, job.union)
+    path = jobs.error_report_file(job)
     if path is None:
         raise Http404("错误行工作簿不存在或已过期")
     audit_access(actor=request.user, obj=job.union,
                  what=f"下载{kind.label}导入错误行（{job.original_name}，{(job.result or {}).get('rejected', 0)}行）")
-    response = FileResponse(open(path, "rb"), as_attachment=True, filename=importing.error_report_name(job),  # noqa: SIM115
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=importing.error_report_name(job.original_name),  # noqa: SIM115
                             content_type=XLSX)
     response["Cache-Control"] = "no-store"
     return response
@@ -213,19 +207,11 @@ def errors(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) ->
 def template(request: HttpRequest, kind_name: str, pages: ImportPages) -> HttpResponse:
     """The import template: header (required columns marked *), dropdowns filled from the user's scope."""
     kind = _kind_or_404(kind_name)
-    check_writer(pages, request.user)
+    check_writer(request.user)
     data = template_bytes(kind.columns(request.user), sheet=kind.label, notes=kind.notes, examples=kind.examples)
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{kind.label}导入模板.xlsx")
     return response
-
-
-def kind_names(*names: str) -> list[importing.ImportKind]:
-    return [k for k in (importing.get_kind(n) for n in names) if k is not None]
-
-
-def reverse_kind(name: str, kind: str, *args: Any) -> str:
-    return reverse(name, args=[kind, *args])
 
 
 def csrf_exempt_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -235,6 +221,3 @@ def csrf_exempt_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
     return csrf_exempt(view)
 
-
-def forbid() -> Exception:
-    return PermissionDenied("您没有导入的权限")

@@ -1,6 +1,6 @@
 """manage.py sweep_imports: delete uploaded files and error workbooks older than GONGHUI_IMPORT_TTL_HOURS.
 
-Run it from cron (or enqueue `gonghui.core.tasks.imports_sweep`); every new upload also sweeps."""
+Run it from cron (or enqueue `gonghui.orgs.tasks.imports_sweep`); every new upload also sweeps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from gonghui.core.importing import sweep, ttl
+from gonghui.core.importing import ttl
+from gonghui.orgs.import_jobs import sweep
 
 
 class Command(BaseCommand):
