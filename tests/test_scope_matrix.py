@@ -44,6 +44,11 @@ from gonghui.accounts.models import ApiToken
 # Routes whose object id the resolver cannot map: "url name" (namespaced) or "url name:param" → "app.Model".
 ROUTE_MODELS: dict[str, str] = {
     "gonghui_members_api_member_detail": "members.Person",  # a member is a Person held through a membership
+    # the one import path: every kind's job page, confirm and error workbook act on an orgs.ImportJob
+    "orgs:import_job": "orgs.ImportJob",
+    "members:import_job": "orgs.ImportJob",
+    "members:import_confirm": "orgs.ImportJob",
+    "members:import_errors": "orgs.ImportJob",
 }
 
 # Console routes an anonymous visitor may open (login, public H5 pages for workers …), by namespaced url name.

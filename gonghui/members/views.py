@@ -3,34 +3,27 @@ import, export and 入会率. Thin: parse, call a selector or service, render. O
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.accounts.permissions import Action, can
-from gonghui.core.excel import template_bytes
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import allowed, permission, require, scoped
 
-from . import exports, selectors, services, tasks
-from .forms import ChangeForm, DecideForm, ImportForm, MemberFilterForm, RevealForm, TransferInForm
-from .imports import IMPORT_COLUMNS
-from .models import ImportJob, Membership, Person, TransferRequest
+from . import exports, selectors, services
+from .forms import ChangeForm, DecideForm, MemberFilterForm, RevealForm, TransferInForm
+from .models import Membership, Person, TransferRequest
 
-INLINE_IMPORT_BYTES = 256 * 1024  # smaller files are checked and imported in the request; larger ones by a worker
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -215,86 +208,6 @@ def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bo
     else:
         messages.success(request, done(form.cleaned_data["approve"]))
     return redirect(target)
-
-
-# ---------------------------------------------------------------- roster import
-
-
-@login_required
-def import_start(request: HttpRequest) -> HttpResponse:
-    require(request.user, Action.CHANGE)
-    form = ImportForm(request.POST or None, request.FILES or None, unions=_member_unions(request.user, Action.CHANGE))
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.GONGHUI_MAX_UPLOAD_BYTES:
-            form.add_error("file", f"文件超过 {settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)} MB，"
-                                   "请拆分后上传，或由管理员使用命令行导入")
-        else:
-            union = Union.objects.get_visible(request.user, action=Action.CHANGE, pk=form.cleaned_data["union"])
-            folder = Path(settings.VAR_DIR) / "imports" / uuid.uuid4().hex
-            folder.mkdir(parents=True)
-            safe = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name).name)[-100:] or "roster"
-            path = folder / safe
-            with open(path, "wb") as fh:
-                for part in upload.chunks():
-                    fh.write(part)
-            job = ImportJob.objects.create(union=union, created_by_id=request.user.pk, file_path=str(path),
-                                           original_name=upload.name[:200], sheet=form.cleaned_data["sheet"])
-            if upload.size <= INLINE_IMPORT_BYTES:
-                tasks.run_check(job.pk)
-            else:
-                tasks.import_check.enqueue(job.pk)
-            return redirect("members:import_job", pk=job.pk)
-    jobs = ImportJob.objects.visible_to(request.user).select_related("union", "created_by")[:10]
-    return render(request, "members/import.html", {"form": form, "jobs": jobs, "columns": IMPORT_COLUMNS})
-
-
-@login_required
-def import_template(request: HttpRequest) -> HttpResponse:
-    data = template_bytes(IMPORT_COLUMNS, sheet="会员名册", notes=(
-        "带 * 的列必填", "身份证号码列请保持“文本”格式", "入会日期如 2021-07-01", "同一文件内同一人只保留第一行"),
-        examples=[("张伟", "（18位身份证号码）", "13805861234", "2021-07-01", "台州市黄岩鸿日模具有限公司", "快递员",
-                   "群众", "高中")])
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote('会员名册导入模板.xlsx')}"
-    return response
-
-
-def _job(request: HttpRequest, pk: int) -> ImportJob:
-    return ImportJob.objects.select_related("union", "created_by").get_visible(request.user, pk=pk)
-
-
-@login_required
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
-    template = "members/_import_status.html" if request.htmx else "members/import_job.html"  # type: ignore[attr-defined]
-    return render(request, template, {"job": job, "progress": tasks.read_progress(job)})
-
-
-@login_required
-@require_POST
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    require(request.user, Action.CHANGE)
-    job = _job(request, pk)
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
-        status=ImportJob.Status.IMPORTING, updated_at=timezone.now())
-    if not updated:
-        messages.error(request, "该文件不能导入（尚未检查完毕、有错误行或已导入）")
-    elif Path(job.file_path).stat().st_size <= INLINE_IMPORT_BYTES:
-        tasks.run_import(job.pk)
-    else:
-        tasks.import_run.enqueue(job.pk)
-    return redirect("members:import_job", pk=job.pk)
-
-
-@login_required
-def import_errors(request: HttpRequest, pk: int) -> FileResponse:
-    job = _job(request, pk)
-    report = (job.result or {}).get("error_report")
-    if not report or not Path(report).is_file():
-        raise Http404
-    return FileResponse(open(report, "rb"), as_attachment=True, filename=f"错误行-{job.original_name}.xlsx",
-                        content_type=XLSX)
 
 
 # ---------------------------------------------------------------- 入会率

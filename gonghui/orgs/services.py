@@ -158,6 +158,9 @@ def coverage_start(
         if current is not None and current.union_id == union.pk:
             return current
         if union.kind == Union.Kind.SINGLE:
+            # lock the union row first: two imports covering two firms with one 单独建会 union queue here, and
+            # the second sees the first's coverage (check-then-insert is safe only under the lock)
+            Union.objects.select_for_update().filter(pk=union.pk).first()
             other = (
                 Coverage.objects.filter(union=union, ended_on__isnull=True).exclude(enterprise=enterprise).first()
             )

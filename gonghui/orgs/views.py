@@ -5,27 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.audit import audit_access
-from gonghui.core.excel import SpreadsheetError, template_bytes, xlsx_bytes
+from gonghui.core.excel import xlsx_bytes
 
-from . import imports, selectors, services
-from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm, UploadForm, too_big_message
+from . import selectors, services
+from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm
 from .models import Enterprise, Union
-from .scope import allowed, path_in_scope, require, scoped
+from .scope import allowed, path_in_scope, scoped
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -222,121 +219,3 @@ def enterprise_detail(request: HttpRequest, enterprise: Enterprise) -> HttpRespo
         and path_in_scope(user, enterprise.covering_union.path),
     }
     return render(request, "orgs/enterprise_detail.html", context)
-
-
-# ---------------------------------------------------------------- import
-
-IMPORT_TITLES = {"enterprises": "导入企业名录", "unions": "导入工会名录"}
-_SESSION_KEY = "orgs_import_{kind}"
-
-
-def _import_allowed(request: HttpRequest, kind: str) -> None:
-    """An unknown kind is a 404; an import is a `change` (403 without it anywhere; each row is checked again)."""
-    if kind not in IMPORT_TITLES:
-        raise Http404
-    require(request.user, Action.CHANGE)
-
-
-@login_required
-def import_index(request: HttpRequest) -> HttpResponse:
-    _import_allowed(request, "enterprises")
-    return render(request, "orgs/import_index.html", {"titles": IMPORT_TITLES})
-
-
-@login_required
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
-    """The import template: header, required columns marked *, dropdowns filled from the user's scope."""
-    _import_allowed(request, kind)
-    columns = imports.template_columns(kind, user=request.user)
-    notes = ("带 * 的列必填", "镇街、类型、状态请从下拉列表中选择", "统一社会信用代码为18位",
-             "同一文件中有任何一行出错，整份文件都不会写入")
-    data = template_bytes(columns, sheet=imports.KINDS[kind], notes=notes)
-    return _xlsx_response(data, f"{imports.KINDS[kind]}导入模板")
-
-
-def _render_import(request: HttpRequest, kind: str, *, form: UploadForm | None = None,
-                   report: imports.ImportReport | None = None, error: str = "", token: str = "",
-                   status: int = 200) -> HttpResponse:
-    context = {"kind": kind, "title": IMPORT_TITLES[kind], "form": form or UploadForm(), "report": report,
-               "error": error, "token": token, "max_mb": settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)}
-    return render(request, "orgs/import.html", context, status=status)
-
-
-@csrf_exempt
-@login_required
-def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
-    """Upload → preview. A body larger than the limit is refused from its Content-Length, before Django
-    reads it (the CSRF check, which would read it, runs only after); refusing changes nothing."""
-    _import_allowed(request, kind)
-    if request.method == "POST":
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.GONGHUI_MAX_UPLOAD_BYTES + 64 * 1024:
-            return _render_import(request, kind, error=too_big_message(length), status=400)
-        return _import_preview(request, kind)
-    return _render_import(request, kind)
-
-
-@csrf_protect
-def _import_preview(request: HttpRequest, kind: str) -> HttpResponse:
-    form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _render_import(request, kind, form=form, error="；".join(str(m) for m in form.errors.get("file", [])),
-                              status=400)
-    upload = form.cleaned_data["file"]
-    data = upload.read()
-    try:
-        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=False)
-    except SpreadsheetError as exc:
-        return _render_import(request, kind, error=str(exc), status=400)
-    if not report.total:
-        return _render_import(request, kind, error="文件中没有数据行", status=400)
-    key = _SESSION_KEY.format(kind=kind)
-    previous = request.session.get(key)
-    if previous:
-        imports.upload_delete(previous.get("token", ""))
-    token = imports.upload_save(data)
-    request.session[key] = {"token": token, "filename": upload.name[:100]}
-    return _render_import(request, kind, report=report, token=token)
-
-
-def _pending(request: HttpRequest, kind: str) -> tuple[str, str, bytes]:
-    pending = request.session.get(_SESSION_KEY.format(kind=kind)) or {}
-    token = pending.get("token", "")
-    data = imports.upload_load(token) if token else None
-    if data is None:
-        raise Http404("没有待确认的导入，请重新上传")
-    return token, pending.get("filename", ""), data
-
-
-@login_required
-@require_POST
-def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
-    """Apply the previewed file, all-or-nothing. Success deletes the stored upload; a failure writes nothing
-    and keeps it so the user can download the rejected rows."""
-    _import_allowed(request, kind)
-    token, filename, data = _pending(request, kind)
-    if request.POST.get("token") != token:
-        return _render_import(request, kind, error="这份导入已过期或已被新的上传替换，请重新上传", status=400)
-    try:
-        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=True, filename=filename)
-    except SpreadsheetError as exc:
-        return _render_import(request, kind, error=str(exc), status=400)
-    if not report.committed:
-        return _render_import(request, kind, report=report, token=token,
-                              error="文件中有错误，未写入任何数据。请下载错误行，修改后重新上传。", status=400)
-    imports.upload_delete(token)
-    del request.session[_SESSION_KEY.format(kind=kind)]
-    messages.success(request, f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，不变 {report.unchanged} 条")
-    return redirect(reverse("orgs:enterprise_list" if kind == "enterprises" else "orgs:union_list"))
-
-
-@login_required
-def import_errors(request: HttpRequest, kind: str) -> HttpResponse:
-    """The rejected rows of the pending upload, with 错误原因 (computed again: a dry run writes nothing)."""
-    _import_allowed(request, kind)
-    _, _, data = _pending(request, kind)
-    try:
-        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=False)
-    except SpreadsheetError as exc:
-        return _render_import(request, kind, error=str(exc), status=400)
-    return _xlsx_response(report.error_workbook(), f"{imports.KINDS[kind]}错误行")

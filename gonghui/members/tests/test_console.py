@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 
 from gonghui.core import crypto
 from gonghui.members import services
-from gonghui.members.models import ImportJob, Membership, Person, TransferRequest
-from gonghui.orgs.models import Union
+from gonghui.members.models import Membership, Person, TransferRequest
+from gonghui.orgs.models import ImportJob, Union
 
 from .rosters import people, write_xlsx
 
@@ -241,20 +241,20 @@ def test_import_with_errors_offers_the_report(client_as: Any, tmp_path: Path) ->
     union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
     with open(path, "rb") as fh:
         r = c.post(reverse("members:import"), {"file": fh, "union": union.pk}, follow=True)
-    assert "整个文件均未导入" in r.content.decode() and "文本" in r.content.decode()
+    assert "有 1 行无法导入" in r.content.decode() and "全部不导入" in r.content.decode() and "文本" in r.content.decode()
     job = ImportJob.objects.get()
     report = c.get(reverse("members:import_errors", args=[job.pk]))
     rows_back = list(load_workbook(io.BytesIO(b"".join(report.streaming_content))).active.values)
-    assert rows_back[1][0] == 3 and "文本" in rows_back[1][-1]
+    assert rows_back[1][-1] == 3 and "文本" in rows_back[1][-2]
 
 
 def test_large_import_runs_as_task_with_progress(client_as: Any, tmp_path: Path, settings: Any,
                                                  monkeypatch: Any) -> None:
     # given the worker path (a task backend that runs at once) for every file size
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    from gonghui.members import views
+    from gonghui.orgs import import_jobs
 
-    monkeypatch.setattr(views, "INLINE_IMPORT_BYTES", 0)
+    monkeypatch.setattr(import_jobs, "INLINE_BYTES", 0)
     rows = people(30, seed=79)
     path = write_xlsx(tmp_path / "big.xlsx", rows)
     c = client_as("dongcheng")
@@ -274,8 +274,8 @@ def test_large_import_runs_as_task_with_progress(client_as: Any, tmp_path: Path,
 
 def test_import_progress_partial_polls_while_running(client_as: Any) -> None:
     union = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
-    job = ImportJob.objects.create(union=union, file_path="/nonexistent/x.csv", original_name="x.csv",
-                                   status=ImportJob.Status.IMPORTING)
+    job = ImportJob.objects.create(kind="members", union=union, folder="/nonexistent", file_name="upload",
+                                   original_name="x.csv", status=ImportJob.Status.IMPORTING)
     r = client_as("dongcheng").get(reverse("members:import_job", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 1s"' in r.content.decode() and "正在导入" in r.content.decode()
 
