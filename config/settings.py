@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "gonghui.accounts",
     "gonghui.orgs",
     "gonghui.members",
+    "gonghui.downloads",
 ]
 
 MIDDLEWARE = [
