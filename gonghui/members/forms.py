@@ -25,7 +25,8 @@ _LONG_DIGITS = re.compile(r"\d{7,}")
 
 def is_sensitive_query(q: str) -> bool:
     """A search that must not travel in a URL (and so into access logs): a full ID or mobile number, or any
-    run of 7 or more digits. Names, masked IDs, area codes and last fours may stay in the URL."""
+    run of 7 or more digits (grouped digits counted together). Names, masked IDs, a name with an area code or
+    last four may stay in the URL."""
     compact = "".join(q.split())
     try:
         parse_id_number(compact)
@@ -33,7 +34,9 @@ def is_sensitive_query(q: str) -> bool:
         pass
     else:
         return True
-    return bool(_LONG_DIGITS.search(compact.replace("-", "")))
+    if compact.replace("-", "").isdigit():  # a number typed in groups: 177 1234 1182
+        return len(compact.replace("-", "")) >= 7
+    return any(_LONG_DIGITS.search(token.replace("-", "")) for token in q.split())
 
 
 def search_save(session: Any, q: str) -> str:
