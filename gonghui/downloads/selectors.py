@@ -17,7 +17,7 @@ def export_jobs(*, user: Any) -> QuerySet[ExportJob]:
     return ExportJob.objects.filter(created_by_id=user.pk).order_by("-created_at", "-pk")
 
 
-def export_job_get(*, user: Any, pk: object) -> ExportJob:
+def export_job_get(*, user: Any, pk: int) -> ExportJob:
     """One of the user's own jobs; anyone else's (or none) is a 404."""
     try:
         return export_jobs(user=user).get(pk=pk)

@@ -101,6 +101,7 @@ def member_list(*, user: Any, filters: MemberFilters | None = None) -> QuerySet[
     are reached through that membership, which is in scope, and `m_union` names the union they left.
     Scope-checked; the ID never in clear."""
     f = filters or MemberFilters()
+    qs: QuerySet[Any]
     if f.status == "former":
         ended = Membership.objects.visible_to(user).filter(status__in=ENDED)
         if f.union:
