@@ -3,8 +3,27 @@
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 from django.conf import settings
 from django.db import models
+from django.http import Http404
+
+
+class OwnedQuerySet(models.QuerySet["ExportJob"]):
+    """An export belongs to the user who asked for it, not to a place in the tree: `visible_to(user)` is the
+    user's own jobs (whatever their role), so the same 404 rule as everywhere else holds."""
+
+    def visible_to(self, user: Any) -> Self:
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(created_by_id=user.pk)
+
+    def get_visible(self, user: Any, **lookup: Any) -> ExportJob:
+        try:
+            return self.visible_to(user).get(**lookup)
+        except (ExportJob.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+            raise Http404("导出任务不存在") from exc
 
 
 class ExportJob(models.Model):
@@ -41,6 +60,8 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     expires_at = models.DateTimeField("过期时间", null=True, blank=True, db_index=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "导出任务"
