@@ -26,6 +26,7 @@ from .kinds import builder
 from .models import ExportJob
 
 PROGRESS_EVERY_SECONDS = 0.5
+STALE_AFTER = dt.timedelta(hours=2)  # a running job older than this lost its worker
 
 
 def export_ttl() -> dt.timedelta:
@@ -124,10 +125,13 @@ def export_download(*, user: Any, job: ExportJob) -> Path:
 
 
 def export_sweep(*, now: dt.datetime | None = None) -> int:
-    """Delete the files of expired jobs and mark them 已过期; also drop stray folders no job points to
-    (a worker killed mid-build). Idempotent. Returns the number of jobs expired."""
+    """Delete the files of expired jobs and mark them 已过期; mark jobs whose worker died as failed; drop stray
+    folders no job points to (a worker killed mid-build). Idempotent. Returns the number of jobs expired."""
     now = now or timezone.now()
     n = 0
+    # a job whose worker died mid-build would show 生成中 for ever
+    ExportJob.objects.filter(status=ExportJob.Status.RUNNING, started_at__lt=now - STALE_AFTER).update(
+        status=ExportJob.Status.FAILED, finished_at=now, error="生成中断，请重新导出")
     for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, expires_at__lte=now):
         if job.file_path:
             shutil.rmtree(Path(job.file_path).parent, ignore_errors=True)

@@ -294,6 +294,13 @@ def test_sweep_command_removes_stray_folders(settings: Any, tmp_path: Path) -> N
     (stray / "export.xlsx").write_bytes(b"x")
     old = timezone.now().timestamp() - 3 * 86400
     os.utime(stray, (old, old))
+    from django.contrib.auth import get_user_model
+
+    dead = ExportJob.objects.create(kind="members", title="会员名册", params_cipher="-", filename="x.xlsx",
+                                    created_by=get_user_model().objects.get(username="dongcheng"), status="running",
+                                    started_at=timezone.now() - downloads.STALE_AFTER * 2)
     out = io.StringIO()
     call_command("sweep_exports", stdout=out)
     assert not stray.exists() and "已清理" in out.getvalue()
+    dead.refresh_from_db()
+    assert dead.status == "failed" and "重新导出" in dead.error
