@@ -1,7 +1,7 @@
 """Member list → Excel.
 
 Masked by default: ID numbers as 331003********1234 and mobiles as 177****1182, like the lists and the API. Full
-numbers only for a user who holds members.export_unmasked, who asks, gives a reason and confirms (the view's
+numbers only for a user who holds the export_unmasked action, who asks, gives a reason and confirms (the view's
 ExportForm); the rows are then limited to what that permission covers. Every export request is audited (who,
 how many rows, masked or not, the filters — a searched ID or mobile masked — and the reason), and so is every
 download of a background file (gonghui.downloads).
@@ -19,11 +19,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from gonghui.accounts.permissions import Action, action_paths, can
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
 from gonghui.core.excel import xlsx_stream
 from gonghui.downloads.models import ExportJob
 from gonghui.downloads.services import export_job_create
+from gonghui.orgs.scope import scope_q
 
 from .models import Education, Membership, Person
 from .selectors import MEMBER_STATUSES, MemberFilters, member_list
@@ -44,21 +46,31 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[7:] if len(phone) == 11 else phone
 
 
-def phones_visible(user: Any, person_ids: list[int]) -> set[int]:
+def phones_visible(user: Any, people: list[Person]) -> set[int]:
     """Which of these people's mobiles `user` may see in full in a list: those whose ID number they may reveal
-    (the same permission, members.reveal_id); everyone else's mobile is masked like the API's."""
-    if not person_ids or not user.has_perm("members.reveal_id"):
+    (the reveal_id action, through the person's current union); everyone else's mobile is masked like the
+    API's. One query (the user's reveal_id subtrees, cached); the people come with current_union loaded."""
+    paths = action_paths(user, Action.REVEAL_ID)
+    if paths is None:
+        return {p.pk for p in people}
+    if not paths:
         return set()
-    return set(person_ids)
+    return {p.pk for p in people if p.current_union is not None
+            and any(p.current_union.path.startswith(prefix) for prefix in paths)}
 
 
 def may_unmask(user: Any) -> bool:
-    return bool(user.has_perm("members.export_unmasked"))
+    return can(user, Action.EXPORT_UNMASKED)
 
 
-def _unmasked_scope(user: Any, qs: Any) -> Any:
-    """Rows an unmasked export may hold: those the export_unmasked permission covers."""
-    return qs if may_unmask(user) else qs.none()
+def _unmasked_scope(user: Any, qs: Any, *, former: bool = False) -> Any:
+    """Rows an unmasked export may hold: those on which the user holds export_unmasked (through the person's
+    current union; for former members, through the membership they had)."""
+    if not may_unmask(user):
+        return qs.none()
+    clear = scope_q(user, Person, action=Action.EXPORT_UNMASKED,
+                    via=("memberships__union",) if former else ("current_union",))
+    return qs if clear is None else qs.filter(clear)
 
 
 def describe(f: MemberFilters, *, union_name: str = "", enterprise_name: str = "") -> str:
@@ -89,7 +101,7 @@ def describe(f: MemberFilters, *, union_name: str = "", enterprise_name: str = "
 
 def export_count(*, user: Any, filters: MemberFilters, unmasked: bool) -> int:
     qs = member_list(user=user, filters=filters)
-    return int((_unmasked_scope(user, qs) if unmasked else qs).count())
+    return int((_unmasked_scope(user, qs, former=filters.status == "former") if unmasked else qs).count())
 
 
 def _audit(*, user: Any, n: int, unmasked: bool, description: str, reason: str, background: bool) -> None:
@@ -104,9 +116,9 @@ def export_rows(*, user: Any, filters: MemberFilters, unmasked: bool,
     """The export's rows, streamed: primary-key batches of BATCH (the list's own order, newest first), each
     batch's ID numbers decrypted together. Scope-checked through member_list."""
     qs = member_list(user=user, filters=filters)
-    if unmasked:
-        qs = _unmasked_scope(user, qs)
     former = filters.status == "former"
+    if unmasked:
+        qs = _unmasked_scope(user, qs, former=former)
     fields = ["pk", "member_no", "name", "id_cipher" if unmasked else "id_masked", "sex", "birth_date", "phone",
               "m_union" if former else "current_union__name", "employer_name", "occupation", "political", "education"]
     if former:

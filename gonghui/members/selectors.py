@@ -115,11 +115,12 @@ def member_list(*, user: Any, filters: MemberFilters | None = None) -> QuerySet[
             ended = ended.filter(joined_on__lte=f.joined_to)
         latest = ended.filter(person=OuterRef("pk")).order_by("-ended_on", "-pk")
         qs = (Person.objects.filter(pk__in=ended.values("person_id"))
-              .exclude(pk__in=Person.objects.visible_to(user).filter(current_union__isnull=False).values("pk"))
+              .exclude(pk__in=Person.objects.visible_to(user, via=("current_union",))
+                       .filter(current_union__isnull=False).values("pk"))
               .annotate(m_status=Subquery(latest.values("status")[:1]),
                         m_union=Subquery(latest.values("union__name")[:1])))
     else:
-        qs = Person.objects.visible_to(user).filter(current_union__isnull=False)
+        qs = Person.objects.visible_to(user, via=("current_union",)).filter(current_union__isnull=False)
         pending = Membership.objects.filter(status=Membership.Status.PENDING).values("person_id")
         retained = Membership.objects.filter(status=Membership.Status.RETAINED).values("person_id")
         if f.status == "pending":
@@ -322,8 +323,8 @@ def township_rates(*, user: Any) -> list[dict[str, Any]]:
     参保人数. Three queries whatever the scope: 参保人数 per territory (from enterprise_counts_idx), members per
     their employer's territory (the enterprises in scope joined to the (employer, current_union) index, never a
     scan of the members table), the townships' names."""
-    from gonghui.core.scope import scope_q
     from gonghui.orgs.models import Enterprise
+    from gonghui.orgs.scope import scope_q
 
     active = Enterprise.Status.ACTIVE
     heads = list(

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from gonghui.accounts.models import WRITE_ROLES
+from gonghui.accounts.permissions import Action, can
 from gonghui.core.audit import audit_access
 from gonghui.core.excel import template_bytes
-from gonghui.core.scope import user_can_see_union
 from gonghui.orgs.models import Union
+from gonghui.orgs.scope import allowed, path_in_scope, require, scoped
 
 from . import exports, selectors, services, tasks
 from .forms import (
@@ -46,14 +46,9 @@ INLINE_IMPORT_BYTES = 256 * 1024  # smaller files are checked and imported in th
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_writer(request: HttpRequest) -> None:
-    if not request.user.has_role(*WRITE_ROLES):  # type: ignore[union-attr]
-        raise PermissionDenied("您没有办理会员业务的权限")
-
-
-def _member_unions(user: Any) -> list[Union]:
-    """Unions in scope that take members directly."""
-    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
+def _member_unions(user: Any, action: str = Action.VIEW) -> list[Union]:
+    """Unions on which `user` holds `action` that take members directly."""
+    return list(Union.objects.visible_to(user, action).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
                                                                Union.Kind.FEDERATION)).order_by("name"))
 
 
@@ -79,7 +74,7 @@ def _list_context(request: HttpRequest, form: MemberFilterForm) -> dict[str, Any
     else:
         page = Paginator(Person.objects.none(), 50).get_page(1)
         query = ""
-    shown = exports.phones_visible(request.user, [p.pk for p in page])
+    shown = exports.phones_visible(request.user, list(page))
     for p in page:
         p.phone_shown = p.phone if p.pk in shown else exports.mask_phone(p.phone)  # type: ignore[attr-defined]
         p.status_label = exports.STATUS_LABEL.get(getattr(p, "m_status", "") or "", "")  # type: ignore[attr-defined]
@@ -96,6 +91,9 @@ def member_export(request: HttpRequest) -> HttpResponse:
     POST: the export itself, at once up to exports.SYNC_LIMIT rows, else a download-centre job. An invalid
     filter is the list page with its errors: nothing is exported."""
     data = request.POST if request.method == "POST" else request.GET
+    wants_unmasked = data.get("unmasked") in ("1", "on")
+    if wants_unmasked:
+        require(request.user, Action.EXPORT_UNMASKED)  # 403 before anything is counted or logged
     if request.method == "GET" and is_sensitive_query(data.get("q", "")):
         query, _ = without_sensitive_q(data, request.session)
         return redirect(f"{reverse('members:export')}?{query.urlencode()}")
@@ -105,7 +103,7 @@ def member_export(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     may_unmask = exports.may_unmask(request.user)
     export_form = ExportForm(request.POST if request.method == "POST" else None, may_unmask=may_unmask,
-                             initial={"unmasked": data.get("unmasked") == "1" and may_unmask})
+                             initial={"unmasked": wants_unmasked})
     description = exports.describe(filters, union_name=form.union_obj.name if form.union_obj else "",
                                    enterprise_name=form.enterprise_obj.name if form.enterprise_obj else "")
     if request.method == "POST" and export_form.is_valid():
@@ -138,25 +136,24 @@ def _quote(name: str) -> str:
 
 
 @login_required
-def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = Person.objects.select_related("current_union", "employer").get_visible(request.user, pk=pk)
+@scoped(Person, pk="pk", related=("current_union", "employer"))
+def member_detail(request: HttpRequest, person: Person) -> HttpResponse:
     membership = selectors.open_membership(person=person)
     pending = TransferRequest.objects.filter(person=person, status=TransferRequest.Status.PENDING).select_related(
         "to_union").first()
     return render(request, "members/detail.html", {
         "person": person, "membership": membership, "pending_transfer": pending,
         "history": selectors.member_history(user=request.user, person=person),
-        "change_form": ChangeForm(), "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
-        "can_reveal": request.user.has_perm("members.reveal_id"),
+        "change_form": ChangeForm(),
+        "can_write": membership is not None and allowed(request.user, Action.CHANGE, membership),
+        "can_reveal": allowed(request.user, Action.REVEAL_ID, person),
     })
 
 
 @login_required
-def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+@scoped(Person, action=Action.REVEAL_ID, pk="pk")
+def member_reveal(request: HttpRequest, person: Person) -> HttpResponse:
     """显示完整号码: GET gives the reason form, POST (with a reason) shows the number once, audited."""
-    person = Person.objects.get_visible(request.user, pk=pk)
-    if not request.user.has_perm("members.reveal_id"):
-        raise PermissionDenied("您没有查看完整身份证号码的权限")
     form = RevealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -172,10 +169,11 @@ def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_change(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    person = Person.objects.get_visible(request.user, pk=pk)
-    membership = Membership.objects.get_visible(request.user, person=person, status__in=Membership.OPEN)
+@scoped(Person, pk="pk")
+def member_change(request: HttpRequest, person: Person) -> HttpResponse:
+    pk = person.pk
+    membership = Membership.objects.get_visible(request.user, action=Action.CHANGE, person=person,
+                                                status__in=Membership.OPEN)
     form = ChangeForm(request.POST)
     if form.is_valid():
         try:
@@ -201,17 +199,16 @@ def transfer_inbox(request: HttpRequest) -> HttpResponse:
         "incoming": inbox.filter(from_union__in=scope),
         "outgoing": inbox.filter(to_union__in=scope),
         "recent": selectors.transfer_outbox(user=request.user).exclude(status=TransferRequest.Status.PENDING)[:30],
-        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+        "can_write": can(request.user, Action.CHANGE),
+        "can_approve": can(request.user, Action.APPROVE),
     })
 
 
 @login_required
 @require_POST
-def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    transfer = TransferRequest.objects.select_related("from_union").get_visible(request.user, pk=pk)
-    if not user_can_see_union(request.user, transfer.from_union.path):
-        raise PermissionDenied("只有转出工会可以审批转会申请")
+@scoped(TransferRequest, pk="pk", arg="transfer", related=("from_union",))
+def transfer_decide(request: HttpRequest, transfer: TransferRequest) -> HttpResponse:
+    """The origin's decision; transfer_decide requires `approve` on the origin union (403)."""
     return _decide(request, lambda **kw: services.transfer_decide(transfer=transfer, **kw),
                    lambda approve: f"已{'同意' if approve else '拒绝'}转会申请", "members:transfers")
 
@@ -221,8 +218,8 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
     """办理转入: the destination names a person by full ID number and name and asks the origin to release them.
     The answer never reveals who holds a number (see TransferInForm); every look-up is audited (masked) and
     each cadre's look-ups are rate-limited (GONGHUI_TRANSFER_LOOKUP_RATE, default 30 an hour)."""
-    _require_writer(request)
-    form = TransferInForm(request.POST or None, unions=_member_unions(request.user))
+    require(request.user, Action.CHANGE)
+    form = TransferInForm(request.POST or None, unions=_member_unions(request.user, Action.CHANGE))
     status = 200
     if request.method == "POST":
         rate = getattr(settings, "GONGHUI_TRANSFER_LOOKUP_RATE", "30/h")
@@ -237,14 +234,15 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
                 f"办理转入核对身份证号码{form.masked}：" + ("相符" if form.person is not None else "未找到相符的在会会员")))
         if valid and form.person is not None:
             person = form.person
-            to_union = Union.objects.get_visible(request.user, pk=form.cleaned_data["to_union"])
+            to_union = Union.objects.get_visible(request.user, action=Action.CHANGE,
+                                                pk=form.cleaned_data["to_union"])
             try:
                 t = services.transfer_request(actor=request.user, person=person, to_union=to_union,
                                               reason=form.cleaned_data["reason"])
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                origin = t.from_union.name if user_can_see_union(request.user, t.from_union.path) else "原工会"
+                origin = t.from_union.name if path_in_scope(request.user, t.from_union.path) else "原工会"
                 messages.success(request, f"已向{origin}发出{person.name}（{person.id_masked}）的转会申请，"
                                           f"对方 7 天内未处理将自动完成")
                 return redirect("members:transfers")
@@ -256,15 +254,14 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
 def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "members/approvals.html", {
         "pending": selectors.pending_joins(user=request.user)[:200],
-        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+        "can_write": can(request.user, Action.APPROVE),
     })
 
 
 @login_required
 @require_POST
-def join_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    membership = Membership.objects.get_visible(request.user, pk=pk)
+@scoped(Membership, action=Action.APPROVE, pk="pk")
+def join_decide(request: HttpRequest, membership: Membership) -> HttpResponse:
     return _decide(request, lambda **kw: services.join_decide(membership=membership, **kw),
                    lambda approve: "已审核", "members:approvals")
 
@@ -288,15 +285,15 @@ def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bo
 
 @login_required
 def import_start(request: HttpRequest) -> HttpResponse:
-    _require_writer(request)
-    form = ImportForm(request.POST or None, request.FILES or None, unions=_member_unions(request.user))
+    require(request.user, Action.CHANGE)
+    form = ImportForm(request.POST or None, request.FILES or None, unions=_member_unions(request.user, Action.CHANGE))
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.GONGHUI_MAX_UPLOAD_BYTES:
             form.add_error("file", f"文件超过 {settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)} MB，"
                                    "请拆分后上传，或由管理员使用命令行导入")
         else:
-            union = Union.objects.get_visible(request.user, pk=form.cleaned_data["union"])
+            union = Union.objects.get_visible(request.user, action=Action.CHANGE, pk=form.cleaned_data["union"])
             folder = Path(settings.VAR_DIR) / "imports" / uuid.uuid4().hex
             folder.mkdir(parents=True)
             safe = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name).name)[-100:] or "roster"
@@ -340,7 +337,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
+    require(request.user, Action.CHANGE)
     job = _job(request, pk)
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
         status=ImportJob.Status.IMPORTING, updated_at=timezone.now())

@@ -178,7 +178,7 @@ def test_mobiles_are_masked_in_lists_unless_the_user_may_see_them() -> None:
     r = _client("dongcheng").get(reverse("members:list"), {"q": p.name})
     html = r.content.decode()
     assert masked in html and p.phone not in html
-    # huangyan holds members.reveal_id (the demo grants it)
+    # huangyan (区总管理员) holds reveal_id on the whole district
     r = _client("huangyan").get(reverse("members:list"), {"q": p.name})
     assert p.phone in r.content.decode()
 
