@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "gonghui.accounts",
     "gonghui.orgs",
     "gonghui.members",
+    "gonghui.downloads",
 ]
 
 MIDDLEWARE = [

@@ -49,6 +49,7 @@ ROUTE_MODELS: dict[str, str] = {
     "members:import_job": "orgs.ImportJob",
     "members:import_confirm": "orgs.ImportJob",
     "members:import_errors": "orgs.ImportJob",
+    "downloads:file": "downloads.ExportJob",  # an export belongs to the user who asked for it
 }
 
 # Console routes an anonymous visitor may open (login, public H5 pages for workers …), by namespaced url name.
@@ -77,8 +78,17 @@ PUBLIC_API: set[str] = {
 LIST_PARAMS: dict[str, str] = {}
 
 # Models without demo data in yuanqiao's subtree and with required fields beyond their scope FKs:
-# "app.Model" → a function returning one object inside yuanqiao's subtree. None needed so far.
-OBJECT_FACTORIES: dict[str, Callable[[], models.Model]] = {}
+# "app.Model" → a function returning one object inside yuanqiao's subtree.
+
+
+def _yuanqiao_export() -> models.Model:
+    from gonghui.downloads.models import ExportJob
+
+    return ExportJob.objects.create(kind="members", title="会员名册", params_cipher="-", filename="x.xlsx",
+                                    created_by=_user("yuanqiao"), status=ExportJob.Status.DONE)
+
+
+OBJECT_FACTORIES: dict[str, Callable[[], models.Model]] = {"downloads.ExportJob": _yuanqiao_export}
 
 # Whole areas with their own permission model.
 SKIPPED_PREFIXES = ("admin/",)

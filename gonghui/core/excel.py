@@ -365,3 +365,52 @@ def error_workbook_bytes(columns: Sequence[Column], rejected: Iterable[tuple[int
         ws.write_number(i, n + 1, number)
     wb.close()
     return buf.getvalue()
+
+
+def xlsx_stream(
+    target: Any, columns: Sequence[tuple[str, int]], rows: Iterable[Sequence[Any]], *, sheet: str = "Sheet1",
+    tmpdir: str | None = None, progress: Any = None, every: int = 2000,
+) -> int:
+    """Write a large one-sheet workbook to `target` (a path or a binary file) and return the rows written.
+
+    The bulk export path: constant_memory (each row goes to a temporary file in `tmpdir` as soon as the next
+    begins, so memory stays flat at a million rows), and one type check per cell instead of xlsxwriter's
+    generic `write()` dispatch. Cells are str, date, int/float or empty; every string is written as a string
+    cell (never a formula: `strings_to_formulas` is off), so nothing needs an apostrophe. `progress(n)` is
+    called every `every` rows."""
+    options: dict[str, Any] = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                               "strings_to_numbers": False}
+    if tmpdir:
+        options["tmpdir"] = tmpdir
+    wb = xlsxwriter.Workbook(target, options)
+    ws = wb.add_worksheet(sheet[:31])
+    head = wb.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for j, (label, width) in enumerate(columns):
+        ws.write_string(0, j, label, head)
+        ws.set_column(j, j, width)
+    ws.freeze_panes(1, 0)
+    # The public write_* methods first translate "A1" arguments (convert_cell_args: ~0.7 µs a cell, a second per
+    # million cells); our arguments are already (row, col), so call the methods they wrap (pinned in uv.lock).
+    write_string = getattr(ws, "_write_string", ws.write_string)
+    write_number = getattr(ws, "_write_number", ws.write_number)
+    write_datetime = getattr(ws, "_write_datetime", ws.write_datetime)
+    datetime, date = dt.datetime, dt.date
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        for j, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            kind = type(value)
+            if kind is str:
+                write_string(n, j, value)
+            elif kind is date:
+                write_datetime(n, j, datetime(value.year, value.month, value.day), date_fmt)
+            elif kind is int or kind is float:
+                write_number(n, j, value)
+            else:
+                write_string(n, j, str(value))
+        if progress is not None and n % every == 0:
+            progress(n)
+    wb.close()
+    return n

@@ -172,22 +172,48 @@ class MemberOut(Schema):
 
 class MemberQuery(Schema):
     union: int | None = Field(None, description="工会 id：该工会及其下级的会员")
-    q: str = Field("", description="姓名、手机号，或完整身份证号码（任意写法，经盲索引精确匹配）")
+    q: str = Field("", description="姓名、部分手机号，或姓名加身份证前6位/后4位。完整身份证号码和手机号码请用 "
+                   "POST /api/v1/members/search（不进入网址和访问日志）")
     occupation: str = Field("", description="职业群体")
     political: str = Field("", description="政治面貌")
 
 
-@router.get("/members", response=list[MemberOut], summary="会员列表")
-@paginate(Paging)
-def member_list(request: HttpRequest, filters: Query[MemberQuery]) -> Any:
+class MemberSearch(Schema):
+    q: str = Field("", max_length=60, description="姓名、手机号（完整或部分）、完整身份证号码（任意写法，经盲索引精确匹配），"
+                   "或姓名加身份证前6位/后4位")
+    union: int | None = Field(None, ge=1, le=2**63 - 1, description="工会 id：该工会及其下级的会员")
+    occupation: str = Field("", max_length=20, description="职业群体")
+    political: str = Field("", max_length=10, description="政治面貌")
+
+
+def _members(request: HttpRequest, *, q: str, union: int | None, occupation: str, political: str) -> Any:
     qs = selectors.member_list(
         user=request.user,
-        filters=selectors.MemberFilters(
-            q=filters.q.strip(), union=filters.union, occupation=filters.occupation.strip(),
-            political=filters.political.strip(),
-        ),
+        filters=selectors.MemberFilters(q=q.strip(), union=union, occupation=occupation.strip(),
+                                        political=political.strip()),
     )
     return selectors.with_joined_on(qs)
+
+
+@router.get("/members", response=list[MemberOut], summary="会员列表",
+            description="q 中的完整身份证号码或手机号码会被拒绝（422）：请改用 POST /api/v1/members/search，"
+            "号码放在请求体中，不出现在网址和访问日志里。")
+@paginate(Paging)
+def member_list(request: HttpRequest, filters: Query[MemberQuery]) -> Any:
+    from .forms import is_sensitive_query
+
+    if is_sensitive_query(filters.q):
+        raise HttpError(422, "完整身份证号码或手机号码请用 POST /api/v1/members/search 查询，不要放在网址中")
+    return _members(request, q=filters.q, union=filters.union, occupation=filters.occupation,
+                    political=filters.political)
+
+
+@router.post("/members/search", response=list[MemberOut], summary="会员检索（按身份证号码、手机号码）",
+             description="条件放在 JSON 请求体中（不进入网址和访问日志）；分页同列表（?limit=&offset=）。")
+@paginate(Paging)
+def member_search(request: HttpRequest, payload: MemberSearch) -> Any:
+    return _members(request, q=payload.q, union=payload.union, occupation=payload.occupation,
+                    political=payload.political)
 
 
 @router.get("/members/{member_id}", response=MemberOut, summary="会员详情")

@@ -6,31 +6,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_ratelimit.core import is_ratelimited
 
 from gonghui.accounts.permissions import Action, can
-from gonghui.orgs.models import Enterprise, Union
-from gonghui.orgs.scope import allowed, permission, require, scoped
+from gonghui.core.audit import audit_access
+from gonghui.orgs.models import Union
+from gonghui.orgs.scope import allowed, path_in_scope, permission, require, scoped
 
 from . import exports, selectors, services
-from .forms import ChangeForm, DecideForm, MemberFilterForm, RevealForm, TransferInForm
+from .forms import (
+    ChangeForm,
+    DecideForm,
+    ExportForm,
+    MemberFilterForm,
+    RevealForm,
+    TransferInForm,
+    is_sensitive_query,
+    without_sensitive_q,
+)
 from .models import Membership, Person, TransferRequest
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _filter_unions(user: Any) -> list[Union]:
-    """Townships and federations in scope (the subtree filters of the member list)."""
-    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.DISTRICT, Union.Kind.TOWNSHIP,
-                                                               Union.Kind.FEDERATION)).order_by("path"))
 
 
 def _member_unions(user: Any, action: str = Action.VIEW) -> list[Union]:
@@ -40,34 +45,80 @@ def _member_unions(user: Any, action: str = Action.VIEW) -> list[Union]:
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "POST"])
 def member_list(request: HttpRequest) -> HttpResponse:
-    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
-    filters = form.filters()
-    qs = selectors.member_list(user=request.user, filters=filters)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    enterprise = (Enterprise.objects.visible_to(request.user).filter(pk=filters.enterprise).first()
-                  if filters.enterprise else None)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "members/list.html", {
-        "form": form, "page": page, "enterprise": enterprise, "query": query.urlencode(),
-        "can_unmask": can(request.user, Action.EXPORT_UNMASKED),
-    })
+    """The member list. The search form posts, so a typed ID or mobile number never enters a URL (nor an access
+    log): it is kept in the session and the URL carries an opaque `qk`. An invalid filter is shown as an error
+    beside its field and lists nothing."""
+    if request.method == "POST" or is_sensitive_query(request.GET.get("q", "")):
+        query, _ = without_sensitive_q(request.POST if request.method == "POST" else request.GET, request.session)
+        return redirect(f"{reverse('members:list')}?{query.urlencode()}")
+    form = MemberFilterForm(request.GET, user=request.user, session=request.session)
+    context = _list_context(request, form)
+    return render(request, "members/list.html", context, status=200 if form.is_valid() else 400)
+
+
+def _list_context(request: HttpRequest, form: MemberFilterForm) -> dict[str, Any]:
+    if form.is_valid():
+        qs = selectors.member_list(user=request.user, filters=form.filters())
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        query = form.url_query()
+    else:
+        page = Paginator(Person.objects.none(), 50).get_page(1)
+        query = ""
+    shown = exports.phones_visible(request.user, list(page))
+    for p in page:
+        p.phone_shown = p.phone if p.pk in shown else exports.mask_phone(p.phone)  # type: ignore[attr-defined]
+        p.status_label = exports.STATUS_LABEL.get(getattr(p, "m_status", "") or "", "")  # type: ignore[attr-defined]
+    search_text = (form.cleaned_data.get("q") if form.is_valid() else form.data.get("q")) or ""
+    return {"form": form, "page": page, "enterprise": form.enterprise_obj, "query": query, "search_text": search_text,
+            "can_unmask": exports.may_unmask(request.user), "former": form.is_valid() and
+            form.cleaned_data.get("status") == "former"}
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "POST"])
 def member_export(request: HttpRequest) -> HttpResponse:
-    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
-    unmasked = request.GET.get("unmasked") == "1"
-    if unmasked:
-        require(request.user, Action.EXPORT_UNMASKED)
-    data, _n = exports.member_export(user=request.user, filters=form.filters(), unmasked=unmasked)
-    response = HttpResponse(data, content_type=XLSX)
-    name = f"会员名册-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
-    return response
+    """GET: the export dialog (how many rows, the filters, masked or — with a reason and a confirmation — not);
+    POST: the export itself, at once up to exports.SYNC_LIMIT rows, else a download-centre job. An invalid
+    filter is the list page with its errors: nothing is exported."""
+    data = request.POST if request.method == "POST" else request.GET
+    wants_unmasked = data.get("unmasked") in ("1", "on")
+    if wants_unmasked:
+        require(request.user, Action.EXPORT_UNMASKED)  # 403 before anything is counted or logged
+    if request.method == "GET" and is_sensitive_query(data.get("q", "")):
+        query, _ = without_sensitive_q(data, request.session)
+        return redirect(f"{reverse('members:export')}?{query.urlencode()}")
+    form = MemberFilterForm(data, user=request.user, session=request.session)
+    if not form.is_valid():
+        return render(request, "members/list.html", _list_context(request, form), status=400)
+    filters = form.filters()
+    may_unmask = exports.may_unmask(request.user)
+    export_form = ExportForm(request.POST if request.method == "POST" else None, may_unmask=may_unmask,
+                             initial={"unmasked": wants_unmasked})
+    description = exports.describe(filters, union_name=form.union_obj.name if form.union_obj else "",
+                                   enterprise_name=form.enterprise_obj.name if form.enterprise_obj else "")
+    if request.method == "POST" and export_form.is_valid():
+        unmasked = bool(export_form.cleaned_data["unmasked"])
+        reason = export_form.cleaned_data["reason"].strip()
+        n = exports.export_count(user=request.user, filters=filters, unmasked=unmasked)
+        if n > exports.SYNC_LIMIT:
+            exports.member_export_start(user=request.user, filters=filters, unmasked=unmasked, reason=reason,
+                                        description=description, rows_total=n)
+            messages.success(request, f"共 {n:,} 条，正在后台生成，完成后可在下载中心下载")
+            return redirect("downloads:list")
+        content, _n = exports.member_export(user=request.user, filters=filters, unmasked=unmasked, reason=reason,
+                                            description=description)
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(exports.export_filename())}"
+        response["Cache-Control"] = "no-store"
+        return response
+    query = QueryDict(form.url_query())
+    return render(request, "members/export.html", {
+        "form": form, "export_form": export_form, "hidden": [(k, v) for k, vs in query.lists() for v in vs],
+        "count": exports.export_count(user=request.user, filters=filters, unmasked=False), "description": description,
+        "may_unmask": may_unmask, "sync_limit": exports.SYNC_LIMIT, "query": query.urlencode(),
+    }, status=400 if request.method == "POST" else 200)
 
 
 def _quote(name: str) -> str:
@@ -159,24 +210,38 @@ def transfer_decide(request: HttpRequest, transfer: TransferRequest) -> HttpResp
 @login_required
 @permission(Action.CHANGE)
 def transfer_in(request: HttpRequest) -> HttpResponse:
-    """办理转入: the destination finds a person by full ID number and asks the origin to release them."""
+    """办理转入: the destination names a person by full ID number and name and asks the origin to release them.
+    The answer never reveals who holds a number (see TransferInForm); every look-up is audited (masked) and
+    each cadre's look-ups are rate-limited (GONGHUI_TRANSFER_LOOKUP_RATE, default 30 an hour)."""
     form = TransferInForm(request.POST or None, unions=_member_unions(request.user, Action.CHANGE))
-    if request.method == "POST" and form.is_valid():
-        to_union = Union.objects.get_visible(request.user, action=Action.CHANGE, pk=form.cleaned_data["to_union"])
-        person = services.person_lookup(form.cleaned_data["id_number"])
-        if person is None:
-            form.add_error("id_number", "系统中没有该身份证号码的会员，请直接办理入会")
-        else:
+    status = 200
+    if request.method == "POST":
+        rate = getattr(settings, "GONGHUI_TRANSFER_LOOKUP_RATE", "30/h")
+        if is_ratelimited(request, group="transfer-in-lookup", key="user", rate=rate, increment=True):
+            form.is_valid()
+            form.errors.clear()
+            form.add_error(None, "查询过于频繁，请稍后再试")
+            return render(request, "members/transfer_in.html", {"form": form}, status=429)
+        valid = form.is_valid()
+        if form.masked:
+            audit_access(actor=request.user, obj=form.person, model=Person, what=(
+                f"办理转入核对身份证号码{form.masked}：" + ("相符" if form.person is not None else "未找到相符的在会会员")))
+        if valid and form.person is not None:
+            person = form.person
+            to_union = Union.objects.get_visible(request.user, action=Action.CHANGE,
+                                                pk=form.cleaned_data["to_union"])
             try:
                 t = services.transfer_request(actor=request.user, person=person, to_union=to_union,
                                               reason=form.cleaned_data["reason"])
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, f"已向{t.from_union.name}发出{person.name}（{person.id_masked}）的转会申请，"
+                origin = t.from_union.name if path_in_scope(request.user, t.from_union.path) else "原工会"
+                messages.success(request, f"已向{origin}发出{person.name}（{person.id_masked}）的转会申请，"
                                           f"对方 7 天内未处理将自动完成")
                 return redirect("members:transfers")
-    return render(request, "members/transfer_in.html", {"form": form})
+        status = 400
+    return render(request, "members/transfer_in.html", {"form": form}, status=status)
 
 
 @login_required

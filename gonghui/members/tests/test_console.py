@@ -46,8 +46,13 @@ def test_member_list_shows_own_territory_only(client_as: Any) -> None:
     r = c.get(reverse("members:list"))
     # then they see 东城 members only, masked
     assert r.status_code == 200
+    html = r.content.decode()
+    theirs = _member_in("院桥镇")
+    # (applicants awaiting approval are listed apart, under 状态 = 待审核)
     assert r.context["page"].paginator.count == Person.objects.visible_to(
-        r.context["user"], via=("current_union",)).filter(current_union__isnull=False).count()
+        r.context["user"], via=("current_union",)).filter(current_union__isnull=False).exclude(
+        memberships__status="pending").count()
+    assert theirs.id_masked not in html or theirs.name not in html
     assert all(p.current_union.path.startswith(Union.objects.get(name="东城街道总工会").path)
                for p in r.context["page"])
     # which members are (and are not) on it, by name: tests/test_permissions.py::test_member_list_shows_the_own_township_only
@@ -58,7 +63,9 @@ def test_member_list_query_count_is_pinned(client_as: Any, django_assert_num_que
     c = client_as("huangyan")
     c.get(reverse("members:list"))  # warm the session
     # then the page costs the same few queries whatever is on it (no N+1)
-    with django_assert_num_queries(9):  # one action check (can) where two Django permission queries were
+    # (one action check (can) where two Django permission queries were; one more for the reveal_id subtrees
+    # that decide which mobiles show in full)
+    with django_assert_num_queries(10):
         r = c.get(reverse("members:list"), {"occupation": "其他"})
     assert len(r.context["page"]) == 50
 
@@ -70,8 +77,9 @@ def test_filters(client_as: Any) -> None:
     # a full ID number finds exactly that person; a phone; a name fragment; a union subtree
     for q in (number, number.lower()[:17] + number[17].lower(), p.phone):
         if q:
-            r = c.get(reverse("members:list"), {"q": q})
+            r = c.get(reverse("members:list"), {"q": q}, follow=True)  # a full number is moved out of the URL
             assert p in list(r.context["page"]), q
+            assert q not in r.redirect_chain[-1][0]
     town = Union.objects.get(name="院桥镇总工会")
     r = c.get(reverse("members:list"), {"union": town.pk, "joined_from": "2000-01-01", "joined_to": "2026-12-31",
                                         "political": p.political})
@@ -135,22 +143,34 @@ def test_membership_change(client_as: Any) -> None:
 
 def test_export_masked_and_unmasked_are_audited(client_as: Any) -> None:
     town = Union.objects.get(name="院桥镇总工会")
+    # dongcheng (no export_unmasked) exports: IDs and mobiles masked, every member of their scope
+    c = _client("dongcheng")
     before = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
-    # dongcheng asks for unmasked without export_unmasked: refused (403), nothing exported, nothing logged
-    r = client_as("dongcheng").get(reverse("members:export"), {"unmasked": "1"})
+    # asking for full numbers without export_unmasked: refused (403), nothing counted or logged
+    assert c.get(reverse("members:export"), {"unmasked": "1"}).status_code == 403
+    r = c.post(reverse("members:export"), {"unmasked": "on", "reason": "核对", "confirm": "on"})
     assert r.status_code == 403 and LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == before
-    # the masked export is theirs to take
-    r = client_as("dongcheng").get(reverse("members:export"))
+    page = c.get(reverse("members:export"))
+    assert page.status_code == 200 and "导出完整身份证号码和手机号码" not in page.content.decode()
+    r = c.post(reverse("members:export"), {})
     rows = list(load_workbook(io.BytesIO(r.content)).active.values)
     assert rows[0][2] == "身份证号码" and all("*" in row[2] for row in rows[1:])
+    assert all(row[5] is None or "****" in row[5] for row in rows[1:])
     assert len(rows) - 1 == Person.objects.visible_to(r.wsgi_request.user, via=("current_union",)).filter(
-        current_union__isnull=False).count()
-    # huangyan may, and both exports are in the audit log
-    r = client_as("huangyan").get(reverse("members:export"), {"unmasked": "1", "union": town.pk})
+        current_union__isnull=False).exclude(memberships__status="pending").count()
+    # huangyan may, but only with a reason and a confirmation
+    h = _client("huangyan")
+    before = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
+    r = h.post(reverse("members:export"), {"unmasked": "on", "union": town.pk})
+    assert r.status_code == 400 and "须填写原因" in r.content.decode() and "请勾选确认" in r.content.decode()
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == before
+    r = h.post(reverse("members:export"), {"unmasked": "on", "union": town.pk, "reason": "报送市总核对",
+                                           "confirm": "on"})
     rows = list(load_workbook(io.BytesIO(r.content)).active.values)
     assert all("*" not in row[2] and len(row[2]) == 18 for row in rows[1:])
     logs = list(LogEntry.objects.filter(action=LogEntry.Action.ACCESS).order_by("-pk")[:2])
-    assert "完整身份证号码" in str(logs[0].changes) and "已打码" in str(logs[1].changes)
+    assert "完整身份证号码" in str(logs[0].changes) and "报送市总核对" in str(logs[0].changes)
+    assert "院桥镇总工会" in str(logs[0].changes) and "已打码" in str(logs[1].changes)
 
 
 def test_transfer_in_inbox_and_approval(client_as: Any) -> None:
@@ -159,8 +179,8 @@ def test_transfer_in_inbox_and_approval(client_as: Any) -> None:
     dest = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
     # when dongcheng requests the transfer by full ID number
     c = _client("dongcheng")
-    r = c.post(reverse("members:transfer_in"), {"id_number": crypto.decrypt(p.id_cipher), "to_union": dest.pk,
-                                                "reason": "工作调动"})
+    r = c.post(reverse("members:transfer_in"), {"id_number": crypto.decrypt(p.id_cipher), "name": p.name,
+                                                "to_union": dest.pk, "reason": "工作调动"})
     assert r.status_code == 302
     t = TransferRequest.objects.get(person=p, status="pending")
     # then it is in dongcheng's outgoing list and yuanqiao's incoming list
@@ -179,8 +199,8 @@ def test_transfer_in_inbox_and_approval(client_as: Any) -> None:
 def test_transfer_in_unknown_person(client_as: Any) -> None:
     dest = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
     r = client_as("dongcheng").post(reverse("members:transfer_in"),
-                                    {"id_number": people(1, seed=999)[0][2], "to_union": dest.pk})
-    assert r.status_code == 200 and "请直接办理入会" in r.content.decode()
+                                    {"id_number": people(1, seed=999)[0][2], "name": "张三", "to_union": dest.pk})
+    assert r.status_code == 400 and "请直接办理入会" in r.content.decode()
 
 
 def test_inbox_completes_overdue_transfers(client_as: Any) -> None:
