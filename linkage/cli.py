@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--left", required=True, help="工会登记名单 (CSV/xlsx/xls)")
     p.add_argument("--right", required=True, help="来源名单 (CSV/xlsx/xls)")
-    p.add_argument("--out", required=True, help="输出 CSV：right_row,left_row,score,rule")
+    p.add_argument("--out", required=True, help="输出 CSV：right_row,left_row,score,rule,decision,candidate_row")
     p.add_argument("--threshold", type=float, default=None, help="名称匹配所需的最低概率 (0-1)")
     p.add_argument("--backend", choices=("polars", "spark"), default="polars")
     p.add_argument("--explain", action="store_true", help="附加规范化名称、一致与否决的依据")
@@ -60,9 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：缺少依赖（{exc.name}）；Spark 后端需要 `uv sync --extra spark`", file=sys.stderr)
         return 2
     matched = out.filter(out["left_row"].is_not_null()).height
+    review = out.filter(out["decision"] == "review").height
     print(
-        f"已比对 {right.height} 行来源名单（登记名单 {left.height} 行）：匹配 {matched} 行，"
-        f"未匹配 {right.height - matched} 行，用时 {time.perf_counter() - started:.1f} 秒 → {args.out}",
+        f"已比对 {right.height} 行来源名单（登记名单 {left.height} 行）：匹配 {matched} 行，待核对 {review} 行，"
+        f"未匹配 {right.height - matched - review} 行，用时 {time.perf_counter() - started:.1f} 秒 → {args.out}",
         file=sys.stderr,
     )
     return 0

@@ -616,6 +616,9 @@ def with_rows(df: pl.DataFrame) -> pl.DataFrame:
     return standardize(df).with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64))
 
 
+SCORE_CHUNK = 1_000_000
+
+
 def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl.DataFrame:
     """``match`` on frames already passed through ``clean.prepare``."""
     codes = code_matches(left, right)
@@ -628,8 +631,9 @@ def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl
     won = [empty_winners()]
     for pref, lb, rb in blocks(left, todo):
         pairs = candidate_pairs(row_keys(lb), row_keys(rb), opts, both_unknown=pref == "")
-        if pairs.height:
-            won.append(winners(score_pairs(join_features(pairs, lb, rb), stats, opts)))
+        # a block's pairs are scored in slices: only ``SCORE_CHUNK`` pairs carry their features at once
+        for i in range(0, pairs.height, SCORE_CHUNK):
+            won.append(winners(score_pairs(join_features(pairs.slice(i, SCORE_CHUNK), lb, rb), stats, opts)))
     names = decide(pl.concat(won))
     return assemble(right, codes, exact, names, left, opts.explain)
 

@@ -72,6 +72,16 @@ def test_cli_matches_generated_files(tmp_path: Path, kind: str, suffix: str) -> 
             assert r["left_row"] == r["candidate_row"] == ""
 
 
+def test_cli_reports_matched_review_and_unmatched_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    left = _write(DATA.registry, tmp_path / "l.csv", "csv-utf8")
+    right = _write(DATA.source, tmp_path / "r.csv", "csv-utf8")
+    assert main(["--left", str(left), "--right", str(right), "--out", str(tmp_path / "o.csv")]) == 0
+    err = capsys.readouterr().err
+    counts = EXPECTED["decision"].value_counts()
+    n = dict(zip(counts["decision"].to_list(), counts["count"].to_list(), strict=True))
+    assert f"匹配 {n.get('match', 0)} 行，待核对 {n.get('review', 0)} 行，未匹配 {n.get('none', 0)} 行" in err
+
+
 def test_cli_explain_adds_evidence(tmp_path: Path) -> None:
     left = _write(DATA.registry, tmp_path / "l.csv", "csv-utf8")
     right = _write(DATA.source, tmp_path / "r.csv", "csv-utf8")
@@ -79,6 +89,7 @@ def test_cli_explain_adds_evidence(tmp_path: Path) -> None:
     assert main(["--left", str(left), "--right", str(right), "--out", str(out), "--explain", "--threshold", "0.9"]) == 0
     got = _read_out(out)
     assert {"right_name", "left_name", "agreed", "vetoed"} <= set(got[0])
+    assert list(got[0])[:6] == ["right_row", "left_row", "score", "rule", "decision", "candidate_row"]
     assert any(r["vetoed"] for r in got)
 
 
