@@ -144,6 +144,9 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 # API clients get a JSON 429 with a zh-hans `detail`; the console keeps the template above.
 AXES_LOCKOUT_CALLABLE = "gonghui.accounts.lockout.lockout_response"
 
+# API tokens expire this many days after they are issued (an expired token answers 401 "令牌已过期").
+GONGHUI_API_TOKEN_DAYS = int(os.environ.get("GONGHUI_API_TOKEN_DAYS", "90"))
+
 # API lists: limit defaults to 100; a limit above 1000 (or a negative offset) is a 422, not silently clamped.
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000

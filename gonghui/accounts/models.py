@@ -2,14 +2,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机", max_length=20, blank=True)
+    # Set by an administrator's password reset (a one-time password): every console page sends the user to
+    # the password-change page until they pick their own (ForcePasswordChangeMiddleware).
+    must_change_password = models.BooleanField("须修改密码", default=False)
 
     class Meta:
         verbose_name = "用户"
@@ -57,6 +63,11 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.union}"
 
 
+def token_expiry_default() -> datetime:
+    """A new token's expiry: now + GONGHUI_API_TOKEN_DAYS (90 days unless the environment says otherwise)."""
+    return timezone.now() + timedelta(days=settings.GONGHUI_API_TOKEN_DAYS)
+
+
 class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the plain token is shown once."""
 
@@ -67,6 +78,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    expires_at = models.DateTimeField("过期时间", default=token_expiry_default)
 
     class Meta:
         verbose_name = "API 令牌"
