@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "auditlog",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes for the second factor
     "ninja",  # serves the API docs' Swagger UI from its own static files instead of a CDN
     "gonghui.core",
     "gonghui.accounts",
@@ -143,6 +144,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 # API clients get a JSON 429 with a zh-hans `detail`; the console keeps the template above.
 AXES_LOCKOUT_CALLABLE = "gonghui.accounts.lockout.lockout_response"
+
+# The second factor: the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "数智工会"
 
 # API tokens expire this many days after they are issued (an expired token answers 401 "令牌已过期").
 GONGHUI_API_TOKEN_DAYS = int(os.environ.get("GONGHUI_API_TOKEN_DAYS", "90"))

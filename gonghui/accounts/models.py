@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class User(AbstractUser):
@@ -16,6 +17,9 @@ class User(AbstractUser):
     # Set by an administrator's password reset (a one-time password): every console page sends the user to
     # the password-change page until they pick their own (ForcePasswordChangeMiddleware).
     must_change_password = models.BooleanField("须修改密码", default=False)
+    # Raised to end every session of the user at once (deactivation, a role that now needs the second factor,
+    # a reset of the second factor): it is part of the session auth hash, as the password is.
+    session_epoch = models.PositiveIntegerField("会话版本", default=0)
 
     class Meta:
         verbose_name = "用户"
@@ -23,6 +27,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]  # sessions of before stay valid
+        return salted_hmac(
+            "gonghui.accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def has_role(self, *roles: str) -> bool:
         if self.is_superuser:

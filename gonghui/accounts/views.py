@@ -1,23 +1,173 @@
-"""Console pages of the accounts app: login (with the second factor), password change."""
+"""Console pages of the accounts app: login with the second factor, enrolment, password change."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import segno
 from axes.handlers.proxy import AxesProxyHandler
-from django.contrib.auth import logout
+from django.contrib import messages
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 
-from . import services
+from . import services, twofactor
 from .lockout import lockout_response
+from .models import User
+
+# The password was right; the second factor is still to come. Kept in the (anonymous) session for a few minutes.
+PENDING = "gh_2fa_pending"
+PENDING_SECONDS = 300
+ENROL_KEY = "gh_2fa_enrol_key"
 
 
 class LoginView(auth_views.LoginView):
+    """Step one: the password. A user who needs a second factor is not logged in yet: they go on to the code
+    (or, the first time, to enrolling an authenticator) and only then get a session."""
+
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if not twofactor.second_factor_required(user):
+            return super().form_valid(form)
+        self.request.session.pop(ENROL_KEY, None)
+        self.request.session[PENDING] = {
+            "uid": user.pk,
+            "backend": user.backend,
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("otp_verify" if twofactor.confirmed_totp(user) else "otp_enrol")
+
+
+def _pending(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    data = request.session.get(PENDING)
+    if not isinstance(data, dict) or time.time() - float(data.get("at", 0)) > PENDING_SECONDS:
+        return None
+    user = User.objects.filter(pk=int(data.get("uid") or 0), is_active=True).first()
+    return (user, data) if user is not None else None
+
+
+def _finish_login(request: HttpRequest, user: User, data: dict[str, Any], device: Any) -> None:
+    request.session.pop(PENDING, None)
+    login(request, user, backend=data["backend"])
+    otp_login(request, device)
+
+
+def _locked(request: HttpRequest, user: User) -> HttpResponse | None:
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_allowed(request, credentials):
+        return None
+    request.session.pop(PENDING, None)
+    return lockout_response(request, credentials=credentials)
+
+
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """Step two: a code from the authenticator, or a recovery code. A wrong code counts as a failed login."""
+    pending = _pending(request)
+    if pending is None:
+        messages.info(request, "登录已超时，请重新输入用户名和密码")
+        return redirect("login")
+    user, data = pending
+    if (locked := _locked(request, user)) is not None:
+        return locked
+    error = ""
+    if request.method == "POST":
+        device = services.second_factor_verify(user=user, code=request.POST.get("code", ""), request=request)
+        if device is not None:
+            _finish_login(request, user, data, device)
+            if isinstance(device, StaticDevice):
+                left = twofactor.recovery_codes_left(user)
+                messages.warning(request, f"您使用了一个恢复码，还剩 {left} 个。请尽快在“双因素认证”页重新生成。")
+            return redirect(data["next"])
+        if getattr(request, "axes_locked_out", False):
+            request.session.pop(PENDING, None)
+        error = "验证码错误或已使用，请重试"
+    return render(request, "accounts/otp_verify.html", {"error": error, "pending_user": user})
+
+
+def _qr_svg(url: str) -> str:
+    return str(segno.make(url, error="m").svg_inline(scale=5, title="扫码绑定身份验证器"))
+
+
+def otp_enrol(request: HttpRequest) -> HttpResponse:
+    """Bind an authenticator app by QR code: at the first login of an administrator (before any session), or later
+    from the 双因素认证 page to move to a new phone. Shows the recovery codes once when it is done."""
+    pending = _pending(request)
+    if pending is not None and twofactor.confirmed_totp(pending[0]) is None:
+        user, data = pending
+    elif request.user.is_authenticated and (
+        request.user.is_verified() or not twofactor.second_factor_required(request.user)  # type: ignore[union-attr,attr-defined]
+    ):
+        user, data = request.user, {}  # type: ignore[assignment]
+    else:
+        return redirect("login")
+    if (locked := _locked(request, user)) is not None:
+        return locked
+    key = request.session.get(ENROL_KEY) or twofactor.new_totp_key()
+    request.session[ENROL_KEY] = key
+    error = ""
+    if request.method == "POST":
+        codes = services.totp_enrol_confirm(user=user, key=key, code=request.POST.get("code", ""))
+        if codes is not None:
+            request.session.pop(ENROL_KEY, None)
+            if data:
+                _finish_login(request, user, data, twofactor.confirmed_totp(user))
+            else:
+                otp_login(request, twofactor.confirmed_totp(user))
+            return render(
+                request,
+                "accounts/otp_recovery_codes.html",
+                {"codes": codes, "next": data.get("next") or reverse("otp_security"), "first": bool(data)},
+            )
+        error = "验证码不正确：请确认手机时间准确，并输入应用中当前显示的 6 位数字"
+    context = {
+        "qr_svg": _qr_svg(twofactor.totp_config_url(user, key)),
+        "secret": twofactor.totp_secret_b32(key),
+        "error": error,
+        "pending_user": user if data else None,
+    }
+    return render(request, "accounts/otp_enrol.html", context)
+
+
+@login_required
+def otp_security(request: HttpRequest) -> HttpResponse:
+    """双因素认证: whether it is on, how many recovery codes are left; move to a new phone; new recovery codes."""
+    user = request.user
+    return render(
+        request,
+        "accounts/otp_security.html",
+        {
+            "required": twofactor.second_factor_required(user),
+            "exempt": twofactor.demo_exempt(user),
+            "device": twofactor.confirmed_totp(user),
+            "codes_left": twofactor.recovery_codes_left(user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def otp_recovery_regenerate(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if twofactor.confirmed_totp(user) is None:
+        messages.error(request, "请先绑定身份验证器")
+        return redirect("otp_security")
+    if twofactor.second_factor_required(user) and not user.is_verified():  # type: ignore[union-attr]
+        return redirect("login")
+    codes = services.recovery_codes_regenerate(user=user)  # type: ignore[arg-type]
+    return render(request, "accounts/otp_recovery_codes.html", {"codes": codes, "next": reverse("otp_security")})
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
