@@ -44,12 +44,22 @@ from gonghui.accounts.models import ApiToken
 # Routes whose object id the resolver cannot map: "url name" (namespaced) or "url name:param" → "app.Model".
 ROUTE_MODELS: dict[str, str] = {
     "gonghui_members_api_member_detail": "members.Person",  # a member is a Person held through a membership
+    # accounts: the users console names a user (and, to revoke, one of their assignments) by id
+    "user_detail": "accounts.User",
+    "user_role_assign": "accounts.User",
+    "user_role_revoke": "accounts.User",
+    "user_deactivate": "accounts.User",
+    "user_password_reset": "accounts.User",
+    "user_second_factor_reset": "accounts.User",
 }
 
 # Console routes an anonymous visitor may open (login, public H5 pages for workers …), by namespaced url name.
 PUBLIC_PAGES: set[str] = {
     "login",
     "logout",
+    # accounts: the second step of a login, before any session (a logged-in user may also re-enrol a phone)
+    "otp_verify",
+    "otp_enrol",
     # members: the worker's H5 pages (scan-to-join, e-card with its own phone login, card verification)
     "join:form",
     "join:result",

@@ -3,20 +3,47 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, Self
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from .permissions import Role, can
+from .permissions import Action, Role, action_paths, can
 
 __all__ = ["ApiToken", "Role", "RoleAssignment", "Unit", "User"]
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    def visible_to(self, actor: Any, action: str = Action.VIEW) -> Self:
+        """The users in `actor`'s sight for `action`: those holding an assignment (live or revoked) on a node under
+        a subtree where `actor` holds `action`. Users whose assignments are all on units, who have none, and
+        superusers are in the sight of those who hold `action` over the whole tree (and of superusers) only.
+        Sight is not power: whether the actor may change a user is `grants.manages`."""
+        from .grants import holds_everywhere
+
+        paths = action_paths(actor, action)
+        if paths is None or (paths and holds_everywhere(actor, action)):
+            return self.all()
+        if not paths:
+            return self.none()
+        under = Q()
+        for p in paths:
+            under |= Q(union__path__startswith=p)
+        assignments = RoleAssignment.objects.filter(under, user=models.OuterRef("pk"))
+        return self.filter(models.Exists(assignments), is_superuser=False)
+
+
+class GonghuiUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    pass
+
+
 class User(AbstractUser):
+    objects = GonghuiUserManager()  # type: ignore[misc]  # the same manager, plus visible_to
+
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机", max_length=20, blank=True)
     # Set by an administrator's password reset (a one-time password): every console page sends the user to

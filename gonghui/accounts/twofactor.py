@@ -17,10 +17,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from .models import Role
-
-# The roles that manage users. Until roles are sets of actions this names them; then it is "grants manage_users".
-SECOND_FACTOR_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN})
+from .permissions import Action, roles_granting
 
 # The accounts `load_demo` creates (password demo12345, shown on the login page in demo mode).
 DEMO_USERNAMES = frozenset({"huangyan", "dongcheng", "yuanqiao", "kuaidi", "chakan", "renshe"})
@@ -40,7 +37,8 @@ def second_factor_required(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    return bool(user.role_assignments.filter(active=True, role__in=SECOND_FACTOR_ROLES).exists())
+    # Decided by the action, not by a role's name: a role that gains manage_users needs the second factor too.
+    return bool(user.role_assignments.filter(active=True, role__in=roles_granting(Action.MANAGE_USERS)).exists())
 
 
 def confirmed_totp(user: Any) -> TOTPDevice | None:

@@ -17,3 +17,15 @@ urlpatterns = [
         name="password_change_done",
     ),
 ]
+
+# The users console (branch `users`): 用户管理 for those who hold manage_users.
+urlpatterns += [
+    path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_new, name="user_new"),
+    path("users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("users/<int:pk>/roles/", views.user_role_assign, name="user_role_assign"),
+    path("users/<int:pk>/roles/<int:assignment_id>/revoke/", views.user_role_revoke, name="user_role_revoke"),
+    path("users/<int:pk>/active/", views.user_deactivate, name="user_deactivate"),
+    path("users/<int:pk>/password-reset/", views.user_password_reset, name="user_password_reset"),
+    path("users/<int:pk>/2fa-reset/", views.user_second_factor_reset, name="user_second_factor_reset"),
+]

@@ -7,11 +7,14 @@ from typing import Any
 
 import segno
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -20,9 +23,10 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from . import services, twofactor
+from . import forms, selectors, services, twofactor
 from .lockout import lockout_response
 from .models import User
+from .permissions import Action, can
 
 # The password was right; the second factor is still to come. Kept in the (anonymous) session for a few minutes.
 PENDING = "gh_2fa_pending"
@@ -77,6 +81,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     """Step two: a code from the authenticator, or a recovery code. A wrong code counts as a failed login."""
     pending = _pending(request)
     if pending is None:
+        if request.user.is_authenticated:
+            return redirect(settings.LOGIN_REDIRECT_URL)  # nothing to verify: already logged in (the Back button)
         messages.info(request, "登录已超时，请重新输入用户名和密码")
         return redirect("login")
     user, data = pending
@@ -202,3 +208,121 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             request=self.request,
         )
         return super(auth_views.PasswordChangeView, self).form_valid(form)
+
+
+# --- the users console (/accounts/users/) -------------------------------------------------------------------------
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not can(request.user, Action.MANAGE_USERS):
+        raise PermissionDenied("您无权管理用户与授权")
+
+
+@login_required
+def user_list(request: HttpRequest) -> HttpResponse:
+    """用户管理: the users in the actor's sight, with their roles, last login and failed attempts."""
+    _require_manager(request)
+    q, status = request.GET.get("q", ""), request.GET.get("status", "")
+    page = Paginator(selectors.user_list(actor=request.user, q=q, status=status), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"page": page, "q": q, "status": status})
+
+
+@login_required
+def user_new(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form = forms.UserCreateForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user, password = services.user_create(
+                actor=request.user,
+                username=d["username"],
+                display_name=d["display_name"],
+                phone=d["phone"],
+                role=d["role"],
+                union=d.get("node"),
+                unit=d.get("unit"),
+            )
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            return render(request, "accounts/user_password.html", {"subject": user, "password": password, "new": True})
+    return render(request, "accounts/user_new.html", {"form": form})
+
+
+def _subject(request: HttpRequest, pk: int) -> User:
+    _require_manager(request)
+    return selectors.user_get(actor=request.user, pk=pk)
+
+
+@login_required
+def user_detail(request: HttpRequest, pk: int, assign_form: Any = None) -> HttpResponse:
+    subject = _subject(request, pk)
+    context = {
+        "subject": subject,
+        "assignments": selectors.user_assignments(actor=request.user, user=subject),
+        "manageable": selectors.user_manageable(actor=request.user, user=subject),
+        "assign_form": assign_form or forms.RoleAssignForm(actor=request.user),
+        "has_totp": twofactor.confirmed_totp(subject) is not None,
+        "needs_2fa": twofactor.second_factor_required(subject),
+    }
+    return render(request, "accounts/user_detail.html", context)
+
+
+@login_required
+@require_POST
+def user_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = _subject(request, pk)
+    form = forms.RoleAssignForm(request.POST, actor=request.user)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.role_assign(
+                actor=request.user, user=subject, role=d["role"], union=d.get("node"), unit=d.get("unit")
+            )
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, "已授予角色")
+            return redirect("user_detail", pk=subject.pk)
+    return user_detail(request, pk, assign_form=form)
+
+
+@login_required
+@require_POST
+def user_role_revoke(request: HttpRequest, pk: int, assignment_id: int) -> HttpResponse:
+    subject = _subject(request, pk)
+    assignment = selectors.assignment_get(actor=request.user, user=subject, pk=assignment_id)
+    services.role_revoke(actor=request.user, assignment=assignment)
+    messages.success(request, "已撤销角色")
+    return redirect("user_detail", pk=subject.pk)
+
+
+@login_required
+@require_POST
+def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = _subject(request, pk)
+    if request.POST.get("activate") == "1":
+        services.user_reactivate(actor=request.user, user=subject)
+        messages.success(request, "账号已启用")
+    else:
+        services.user_deactivate(actor=request.user, user=subject)
+        messages.success(request, "账号已停用：其登录会话和 API 令牌已全部失效")
+    return redirect("user_detail", pk=subject.pk)
+
+
+@login_required
+@require_POST
+def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = _subject(request, pk)
+    password = services.user_password_reset(actor=request.user, user=subject)
+    return render(request, "accounts/user_password.html", {"subject": subject, "password": password, "new": False})
+
+
+@login_required
+@require_POST
+def user_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = _subject(request, pk)
+    services.user_second_factor_reset(actor=request.user, user=subject)
+    messages.success(request, "已重置双因素认证：该用户下次登录时须重新绑定身份验证器")
+    return redirect("user_detail", pk=subject.pk)

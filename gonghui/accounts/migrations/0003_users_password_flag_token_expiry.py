@@ -38,4 +38,10 @@ class Migration(migrations.Migration):
             name='session_epoch',
             field=models.PositiveIntegerField(default=0, verbose_name='会话版本'),
         ),
+        migrations.AlterModelManagers(
+            name='user',
+            managers=[
+                ('objects', gonghui.accounts.models.GonghuiUserManager()),
+            ],
+        ),
     ]
