@@ -6,6 +6,7 @@ from . import views
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("roles/", views.roles, name="roles"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("2fa/", views.otp_security, name="otp_security"),
     path("2fa/verify/", views.otp_verify, name="otp_verify"),

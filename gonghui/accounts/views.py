@@ -19,14 +19,14 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from . import forms, selectors, services, twofactor
 from .lockout import lockout_response
 from .models import User
-from .permissions import Action, can
+from .permissions import ROLE_ACTIONS, Action, Role, can
 
 # The password was right; the second factor is still to come. Kept in the (anonymous) session for a few minutes.
 PENDING = "gh_2fa_pending"
@@ -174,6 +174,20 @@ def otp_recovery_regenerate(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     codes = services.recovery_codes_regenerate(user=user)  # type: ignore[arg-type]
     return render(request, "accounts/otp_recovery_codes.html", {"codes": codes, "next": reverse("otp_security")})
+
+
+@login_required
+@require_safe
+def roles(request: HttpRequest) -> HttpResponse:
+    """角色与权限: what each role grants (ROLE_ACTIONS), read from the one table the checks use."""
+    actions = list(Action)
+    rows = [
+        {"role": role, "label": Role(role).label, "grants": [a in ROLE_ACTIONS[role] for a in actions]}
+        for role in Role.values
+    ]
+    return render(request, "accounts/roles.html", {
+        "actions": [{"value": a.value, "label": a.label} for a in actions], "rows": rows,
+    })
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -18,12 +18,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.accounts.permissions import Action, can
 from gonghui.core.excel import template_bytes
 from gonghui.orgs.models import Enterprise, Union
-from gonghui.orgs.scope import allowed, require, scoped
+from gonghui.orgs.scope import allowed, permission, require, scoped
 
 from . import exports, selectors, services, tasks
 from .forms import ChangeForm, DecideForm, ImportForm, MemberFilterForm, RevealForm, TransferInForm
@@ -47,6 +47,7 @@ def _member_unions(user: Any, action: str = Action.VIEW) -> list[Union]:
 
 
 @login_required
+@require_safe
 def member_list(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
     filters = form.filters()
@@ -63,6 +64,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def member_export(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
     unmasked = request.GET.get("unmasked") == "1"
@@ -82,6 +84,7 @@ def _quote(name: str) -> str:
 
 
 @login_required
+@require_safe
 @scoped(Person, pk="pk", related=("current_union", "employer"))
 def member_detail(request: HttpRequest, person: Person) -> HttpResponse:
     membership = selectors.open_membership(person=person)
@@ -137,6 +140,7 @@ def member_change(request: HttpRequest, person: Person) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def transfer_inbox(request: HttpRequest) -> HttpResponse:
     services.transfer_complete_due()
     inbox = selectors.transfer_inbox(user=request.user)
@@ -160,9 +164,9 @@ def transfer_decide(request: HttpRequest, transfer: TransferRequest) -> HttpResp
 
 
 @login_required
+@permission(Action.CHANGE)
 def transfer_in(request: HttpRequest) -> HttpResponse:
     """办理转入: the destination finds a person by full ID number and asks the origin to release them."""
-    require(request.user, Action.CHANGE)
     form = TransferInForm(request.POST or None, unions=_member_unions(request.user, Action.CHANGE))
     if request.method == "POST" and form.is_valid():
         to_union = Union.objects.get_visible(request.user, action=Action.CHANGE, pk=form.cleaned_data["to_union"])
@@ -183,6 +187,7 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "members/approvals.html", {
         "pending": selectors.pending_joins(user=request.user)[:200],
@@ -296,6 +301,7 @@ def import_errors(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
+@require_safe
 def rates(request: HttpRequest) -> HttpResponse:
     township = request.GET.get("township", "")
     qs = selectors.enterprise_rates(user=request.user, township=int(township) if township.isdigit() else None,

@@ -234,6 +234,7 @@ class ScopedRoute:
     arg: str
     normalise: dict[str, Callable[[str], Any]] = field(default_factory=dict)
     related: tuple[str, ...] = ()
+    post_action: str | None = None  # a page that shows on GET and writes on POST: the action a POST requires
 
 
 def scoped(
@@ -243,19 +244,22 @@ def scoped(
     arg: str = "",
     normalise: dict[str, Callable[[str], Any]] | None = None,
     related: tuple[str, ...] = (),
+    post_action: str | None = None,
     **lookup: str,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """`@scoped(Union, action="change", pk="pk")`: the view's URL kwarg `pk` names a Union; fetch it through
     scope (Http404 when invisible), require `action` on it (PermissionDenied → 403) and call the view with
     the object as `arg` (default: the model name, `union`) instead of the kwarg. `normalise` maps a model field
-    to a function applied to the URL value first (`code=normalize_code`); `related` is select_related. The declaration is kept on the view
+    to a function applied to the URL value first (`code=normalize_code`); `related` is select_related.
+    `post_action`: a page that reads on GET and writes on POST (a settings form) requires it on every POST. The declaration is kept on the view
     (`view.scoped`), where the scope matrix finds it."""
     route = ScopedRoute(model, str(action), dict(lookup or {"pk": "pk"}), arg or model._meta.model_name or "obj",
-                        dict(normalise or {}), tuple(related))
+                        dict(normalise or {}), tuple(related), str(post_action) if post_action else None)
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            route: ScopedRoute = wrapper.scoped  # type: ignore[attr-defined]  # read per call: tests swap it
             values = {}
             for model_field, kwarg in route.lookup.items():
                 raw = kwargs.pop(kwarg)
@@ -264,10 +268,35 @@ def scoped(
             qs = route.model._default_manager.select_related(*route.related) if route.related else (
                 route.model._default_manager.all())
             obj = qs.get_visible(request.user, action=route.action, **values)  # type: ignore[attr-defined]
+            if route.post_action and request.method == "POST":
+                require(request.user, route.post_action, obj)
             kwargs[route.arg] = obj
             return view(request, *args, **kwargs)
 
         wrapper.scoped = route  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class PermissionRoute:
+    """A page that names no object but needs `action` somewhere (a form to request a transfer, an import)."""
+
+    action: str
+
+
+def permission(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """`@permission(Action.CHANGE)`: the page needs `action` on at least one node (403 otherwise); the object it
+    then writes on is fetched and required again by the service. Kept on the view for the scope matrix."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require(request.user, wrapper.permission.action)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        wrapper.permission = PermissionRoute(str(action))  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
