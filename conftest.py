@@ -26,6 +26,16 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         call_command("load_demo", "--scale", "test", verbosity=0, stdout=open("/dev/null", "w"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _demo_mode() -> None:
+    """The cast are the demo accounts, and the suite runs them as `make demo` does: in demo mode, where those
+    accounts (and no other) sign in without the second factor. Tests of the second factor switch it off
+    (the `settings` fixture) or use an administrator who is not a demo account."""
+    from django.conf import settings
+
+    settings.DEMO_MODE = True
+
+
 def _user(username: str) -> Any:
     from django.contrib.auth import get_user_model
 

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+
+    "django_otp.plugins.otp_static",  # recovery codes for the second factor
     "ninja",  # serves the API docs' Swagger UI from its own static files instead of a CDN
     "gonghui.core",
     "gonghui.accounts",
@@ -104,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "gonghui.accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -175,6 +178,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 # API clients get a JSON 429 with a zh-hans `detail`; the console keeps the template above.
 AXES_LOCKOUT_CALLABLE = "gonghui.accounts.lockout.lockout_response"
+
+# The second factor: the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "数智工会"
+
+# API tokens expire this many days after they are issued (an expired token answers 401 "令牌已过期").
+GONGHUI_API_TOKEN_DAYS = int(os.environ.get("GONGHUI_API_TOKEN_DAYS", "90"))
 
 # API lists: limit defaults to 100; a limit above 1000 (or a negative offset) is a 422, not silently clamped.
 NINJA_PAGINATION_PER_PAGE = 100

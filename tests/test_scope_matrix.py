@@ -50,12 +50,23 @@ ROUTE_MODELS: dict[str, str] = {
     "members:import_confirm": "orgs.ImportJob",
     "members:import_errors": "orgs.ImportJob",
     "downloads:file": "downloads.ExportJob",  # an export belongs to the user who asked for it
+
+    # accounts: the users console names a user (and, to revoke, one of their assignments) by id
+    "user_detail": "accounts.User",
+    "user_role_assign": "accounts.User",
+    "user_role_revoke": "accounts.User",
+    "user_deactivate": "accounts.User",
+    "user_password_reset": "accounts.User",
+    "user_second_factor_reset": "accounts.User",
 }
 
 # Console routes an anonymous visitor may open (login, public H5 pages for workers …), by namespaced url name.
 PUBLIC_PAGES: set[str] = {
     "login",
     "logout",
+    # accounts: the second step of a login, before any session (a logged-in user may also re-enrol a phone)
+    "otp_verify",
+    "otp_enrol",
     # members: the worker's H5 pages (scan-to-join, e-card with its own phone login, card verification)
     "join:form",
     "join:result",

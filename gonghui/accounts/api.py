@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -16,10 +18,12 @@ class TokenIn(Schema):
     username: str
     password: str
     name: str = ""
+    otp: str = ""
 
 
 class TokenOut(Schema):
     token: str
+    expires_at: datetime
 
 
 class ErrorOut(Schema):
@@ -32,17 +36,25 @@ class ErrorOut(Schema):
     response={200: TokenOut, 401: ErrorOut, 429: ErrorOut},
     summary="用户名密码换取访问令牌",
     description="失败计入登录锁定（连续 5 次失败锁定 30 分钟，锁定期间返回 429）。"
-    "令牌只显示这一次，服务器仅保存其摘要。",
+    "区总、镇街管理员等须双因素认证的账号还须在 otp 字段提供身份验证器动态码（或一个恢复码），错误同样计入锁定。"
+    "令牌只显示这一次，服务器仅保存其摘要；默认有效期 90 天（见 expires_at），过期后返回 401。"
+    "修改密码会吊销该用户的全部令牌。",
 )
-def auth_token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
-    token = services.token_issue(
-        request=request, username=payload.username, password=payload.password, name=payload.name
-    )
+def auth_token(request: HttpRequest, payload: TokenIn) -> dict[str, object]:
+    try:
+        issued = services.token_issue(
+            request=request, username=payload.username, password=payload.password, name=payload.name, otp=payload.otp
+        )
+    except services.TokenRefused as refused:
+        if getattr(request, "axes_locked_out", False):
+            raise HttpError(429, locked_detail(request)) from None
+        raise HttpError(401, str(refused)) from None
     if getattr(request, "axes_locked_out", False):
         raise HttpError(429, locked_detail(request))
-    if token is None:
+    if issued is None:
         raise HttpError(401, "用户名或密码错误")
-    return {"token": token}
+    plain, row = issued
+    return {"token": plain, "expires_at": row.expires_at}
 
 
 @router.post(

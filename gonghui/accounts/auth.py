@@ -6,9 +6,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from .models import ApiToken
+
+TOKEN_EXPIRED = "令牌已过期，请重新获取"
 
 
 class BearerToken(HttpBearer):
@@ -21,6 +24,9 @@ class BearerToken(HttpBearer):
         if row is None:
             return None
         now = timezone.now()
+        if row.expires_at <= now:
+            # Say why, so a client knows to fetch a new token rather than suspect its credentials.
+            raise AuthenticationError(message=TOKEN_EXPIRED)
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user

@@ -2,19 +2,56 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
+from typing import Any, Self
 
-from django.contrib.auth.models import AbstractUser
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from .permissions import Role, can
+from .permissions import Action, Role, action_paths, can
 
 __all__ = ["ApiToken", "Role", "RoleAssignment", "Unit", "User"]
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    def visible_to(self, actor: Any, action: str = Action.VIEW) -> Self:
+        """The users in `actor`'s sight for `action`: those holding an assignment (live or revoked) on a node under
+        a subtree where `actor` holds `action`. Users whose assignments are all on units, who have none, and
+        superusers are in the sight of those who hold `action` over the whole tree (and of superusers) only.
+        Sight is not power: whether the actor may change a user is `grants.manages`."""
+        from .grants import holds_everywhere
+
+        paths = action_paths(actor, action)
+        if paths is None or (paths and holds_everywhere(actor, action)):
+            return self.all()
+        if not paths:
+            return self.none()
+        under = Q()
+        for p in paths:
+            under |= Q(union__path__startswith=p)
+        assignments = RoleAssignment.objects.filter(under, user=models.OuterRef("pk"))
+        return self.filter(models.Exists(assignments), is_superuser=False)
+
+
+class GonghuiUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    pass
+
+
 class User(AbstractUser):
+    objects = GonghuiUserManager()  # type: ignore[misc]  # the same manager, plus visible_to
+
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机", max_length=20, blank=True)
+    # Set by an administrator's password reset (a one-time password): every console page sends the user to
+    # the password-change page until they pick their own (ForcePasswordChangeMiddleware).
+    must_change_password = models.BooleanField("须修改密码", default=False)
+    # Raised to end every session of the user at once (deactivation, a role that now needs the second factor,
+    # a reset of the second factor): it is part of the session auth hash, as the password is.
+    session_epoch = models.PositiveIntegerField("会话版本", default=0)
 
     class Meta:
         verbose_name = "用户"
@@ -22,6 +59,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]  # sessions of before stay valid
+        return salted_hmac(
+            "gonghui.accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def can(self, action: str) -> bool:
         """`permissions.can(self, action)`, as a method so that layers below accounts (core's menu, its audit
@@ -93,6 +140,11 @@ class RoleAssignment(models.Model):
         return self.union if self.union_id is not None else self.unit
 
 
+def token_expiry_default() -> datetime:
+    """A new token's expiry: now + GONGHUI_API_TOKEN_DAYS (90 days unless the environment says otherwise)."""
+    return timezone.now() + timedelta(days=settings.GONGHUI_API_TOKEN_DAYS)
+
+
 class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the plain token is shown once."""
 
@@ -103,6 +155,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    expires_at = models.DateTimeField("过期时间", default=token_expiry_default)
 
     class Meta:
         verbose_name = "API 令牌"
