@@ -86,7 +86,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
-
     "django_otp.plugins.otp_static",  # recovery codes for the second factor
     "ninja",  # serves the API docs' Swagger UI from its own static files instead of a CDN
     "gonghui.core",
