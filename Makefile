@@ -39,7 +39,8 @@ demo: install
 serve:
 	@$(PY) manage.py check >/dev/null  # stops here, saying what is missing, before anything starts
 	@$(PY) manage.py db_worker --interval 1 >var/worker.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py run_periodic >var/periodic.log 2>&1 & periodic=$$!; \
+	trap 'kill $$worker $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4 \
 		--timeout 120 --access-logfile -
 

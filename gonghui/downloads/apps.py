@@ -10,3 +10,8 @@ class DownloadsConfig(AppConfig):
         from gonghui.core.registry import NavItem, register_nav
 
         register_nav(NavItem("下载中心", "downloads:list", order=890))
+
+        from gonghui.core.schedule import Periodic, register_periodic
+
+        register_periodic(Periodic("exports_sweep", "gonghui.downloads.tasks.exports_sweep", every=3600,
+                                   label="删除过期的导出文件"))

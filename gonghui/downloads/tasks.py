@@ -15,7 +15,7 @@ def export_run(job_id: int) -> None:
 
 @task()
 def exports_sweep() -> int:
-    """Delete expired export files (also `manage.py sweep_exports`; schedule it hourly with cron)."""
+    """Delete expired export files (also `manage.py sweep_exports`; run by `manage.py run_periodic`)."""
     from .services import export_sweep
 
     return export_sweep()

@@ -30,3 +30,7 @@ class MembersConfig(AppConfig):
 
         register_export_kind(ExportKind(KIND, build_export))
 
+        from gonghui.core.schedule import Periodic, register_periodic
+
+        register_periodic(Periodic("complete_due_transfers", "gonghui.members.tasks.complete_due_transfers",
+                                   every=600, label="逾期 7 天未审批的转会自动办结"))

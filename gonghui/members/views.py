@@ -186,7 +186,6 @@ def member_change(request: HttpRequest, person: Person) -> HttpResponse:
 @login_required
 @require_safe
 def transfer_inbox(request: HttpRequest) -> HttpResponse:
-    services.transfer_complete_due()
     inbox = selectors.transfer_inbox(user=request.user)
     scope = Union.objects.visible_to(request.user).values("pk")
     return render(request, "members/transfers.html", {
@@ -282,7 +281,8 @@ def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bo
 @require_safe
 def rates(request: HttpRequest) -> HttpResponse:
     township = request.GET.get("township", "")
-    qs = selectors.enterprise_rates(user=request.user, township=int(township) if township.isdigit() else None,
+    township_id = int(township) if township.isdigit() and len(township) <= 18 else None  # beyond a bigint: no such node
+    qs = selectors.enterprise_rates(user=request.user, township=township_id,
                                     q=request.GET.get("q", ""), order=request.GET.get("order", "rate"))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

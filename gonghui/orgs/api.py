@@ -1,4 +1,5 @@
 from datetime import date
+from enum import StrEnum
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -9,6 +10,11 @@ from gonghui.core.paging import DbId, Paging
 
 from . import selectors
 from .models import Enterprise, Union
+
+# The models' nested `Status` choices share one class name, and OpenAPI names a schema after its class: both
+# filters came out as one `Status` (the enterprise's values), so `?status=shell` on unions was undocumented.
+UnionStatus = StrEnum("UnionStatus", {m.name: m.value for m in Union.Status})  # type: ignore[misc]
+EnterpriseStatus = StrEnum("EnterpriseStatus", {m.name: m.value for m in Enterprise.Status})  # type: ignore[misc]
 
 router = Router(tags=["组织体系"])
 
@@ -44,7 +50,7 @@ class UnionFilters(Schema):
     kind: Union.Kind | None = Field(None, description="类型")
     parent: DbId | None = Field(None, description="只列出该工会的直接下级")
     q: str = Field("", description="名称包含，或统一社会信用代码前缀")
-    status: Union.Status | None = Field(None, description="状态")
+    status: UnionStatus | None = Field(None, description="状态：normal 正常，shell 疑似空壳，revoked 已撤销")
 
 
 def _with_parent_ids(unions: list[Union]) -> list[Union]:
@@ -115,7 +121,7 @@ class EnterpriseQuery(Schema):
     township: DbId | None = Field(None, description="属地镇(街道)总工会的 id")
     covered: bool | None = Field(None, description="true 已建会（有覆盖工会），false 未建会")
     min_headcount: int | None = Field(None, ge=0, le=2**31 - 1, description="参保人数不少于")
-    status: Enterprise.Status | None = Field(None, description="经营状态")
+    status: EnterpriseStatus | None = Field(None, description="经营状态：active 存续，revoked 吊销，cancelled 注销")
     sort: Literal["name", "-headcount", "headcount", "uscc", "-updated"] = Field("name", description="排序")
 
 

@@ -20,3 +20,8 @@ class OrgsConfig(AppConfig):
         register_nav(NavItem("工会企业导入", "orgs:import_index", order=90))
         register_panel(Panel("orgs/panel_dashboard.html", panels.dashboard_context, order=10))
         register_demo_step(DemoStep("orgs", demo_step.run, order=10))
+
+        from gonghui.core.schedule import Periodic, register_periodic
+
+        register_periodic(Periodic("imports_sweep", "gonghui.orgs.tasks.imports_sweep", every=3600,
+                                   label="删除过期的上传文件与错误报告"))

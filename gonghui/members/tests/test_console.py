@@ -206,14 +206,6 @@ def test_transfer_in_unknown_person(client_as: Any) -> None:
     assert r.status_code == 400 and "请直接办理入会" in r.content.decode()
 
 
-def test_inbox_completes_overdue_transfers(client_as: Any) -> None:
-    # the demo holds one overdue transfer; opening any inbox completes it
-    client_as("huangyan").get(reverse("members:transfers"))
-    assert not TransferRequest.objects.filter(status="pending", due_at__lt=__import__("django.utils.timezone",
-                                              fromlist=["now"]).now()).exists()
-    assert TransferRequest.objects.filter(status="auto").exists()
-
-
 def test_approvals(client_as: Any) -> None:
     pending = Membership.objects.filter(status="pending", union__path__startswith=Union.objects.get(
         name="东城街道总工会").path).first()
