@@ -91,13 +91,11 @@ def test_2000_concurrent_joins_make_exactly_the_unique_members() -> None:
             connection.close()
 
     # when they all join at once
-    started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(jobs[i::THREADS],)) for i in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
 
     # then: no error, each person once, a member once, with a unique card number
     assert errors == [], errors[:3]
@@ -108,7 +106,6 @@ def test_2000_concurrent_joins_make_exactly_the_unique_members() -> None:
     assert None not in numbers and len(set(numbers)) == len(numbers)
     assert Membership.objects.filter(person__in=mine, union=union, status="active").count() == JOINS - REPEATS
     assert FunnelEvent.objects.filter(union=union, stage="member").count() >= JOINS - REPEATS
-    assert elapsed < 90, f"{elapsed:.1f}s"  # ≈ 10–25 s on an idle 2-core machine; 50 s seen at load average 12
 
 
 def _together(jobs: list[Any]) -> list[Any]:
