@@ -162,7 +162,7 @@ def member_reveal(request: HttpRequest, person: Person) -> HttpResponse:
 
 @login_required
 @require_POST
-@scoped(Person, pk="pk")
+@scoped(Person, action=Action.CHANGE, pk="pk")
 def member_change(request: HttpRequest, person: Person) -> HttpResponse:
     pk = person.pk
     membership = Membership.objects.get_visible(request.user, action=Action.CHANGE, person=person,
@@ -199,9 +199,9 @@ def transfer_inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@scoped(TransferRequest, pk="pk", arg="transfer", related=("from_union",))
+@scoped(TransferRequest, action=Action.APPROVE, pk="pk", arg="transfer", related=("from_union",))
 def transfer_decide(request: HttpRequest, transfer: TransferRequest) -> HttpResponse:
-    """The origin's decision; transfer_decide requires `approve` on the origin union (403)."""
+    """The origin's decision: `approve` on the transfer here, on its origin union in transfer_decide (403)."""
     return _decide(request, lambda **kw: services.transfer_decide(transfer=transfer, **kw),
                    lambda approve: f"已{'同意' if approve else '拒绝'}转会申请", "members:transfers")
 
