@@ -7,6 +7,7 @@ The docs page serves Swagger UI from ninja's own static files ("ninja" is in INS
 from __future__ import annotations
 
 import re
+from importlib import import_module
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,8 +17,7 @@ from ninja.renderers import JSONRenderer
 
 from gonghui.accounts.api import router as accounts_router
 from gonghui.accounts.auth import api_auth
-from gonghui.members.api import router as members_router
-from gonghui.orgs.api import router as orgs_router
+from gonghui.core.registry import API_ROUTERS
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -37,8 +37,10 @@ api = NinjaAPI(
     renderer=Utf8JSONRenderer(),
 )
 api.add_router("", accounts_router)
-api.add_router("", orgs_router)
-api.add_router("", members_router)
+# Every app's router, as the apps registered them (gonghui.core.registry.register_api_router).
+for _entry in API_ROUTERS:
+    _module, _, _attr = _entry.target.partition(":")
+    api.add_router(_entry.prefix, getattr(import_module(_module), _attr or "router"))
 
 # zh-hans wording for the statuses the framework itself raises with English text.
 STATUS_DETAIL = {

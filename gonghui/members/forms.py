@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from gonghui.orgs.models import Union
+from gonghui.orgs.picker import UnionPickerField, UnionPickerWidget
 
 from .models import MembershipEvent, Occupation, Political
 from .selectors import MemberFilters
@@ -16,8 +18,8 @@ from .selectors import MemberFilters
 class MemberFilterForm(forms.Form):
     q = forms.CharField(label="搜索", required=False, widget=forms.TextInput(
         attrs={"placeholder": "姓名 / 手机号 / 完整身份证号码", "class": "form-control form-control-sm"}))
-    union = forms.TypedChoiceField(label="工会", required=False, coerce=int, empty_value=None,
-                                   widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    union = UnionPickerField(label="工会", required=False,
+                             widget=UnionPickerWidget(attrs={"class": "form-control-sm"}))
     occupation = forms.ChoiceField(label="职业群体", required=False,
                                    choices=[("", "全部职业")] + list(Occupation.choices),
                                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
@@ -30,11 +32,9 @@ class MemberFilterForm(forms.Form):
         attrs={"type": "date", "class": "form-control form-control-sm"}))
     enterprise = forms.IntegerField(label="企业", required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, unions: list[Union], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, unions: QuerySet[Union], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["union"].choices = [("", "全部工会")] + [  # type: ignore[attr-defined]
-            (u.pk, ("　" * max(u.depth - 1, 0)) + u.name) for u in unions
-        ]
+        self.fields["union"].limit_to(unions)  # type: ignore[attr-defined]
 
     def filters(self) -> MemberFilters:
         if not self.is_valid():
@@ -76,13 +76,13 @@ class DecideForm(forms.Form):
 class TransferInForm(forms.Form):
     id_number = forms.CharField(label="身份证号码", max_length=30, widget=forms.TextInput(
         attrs={"class": "form-control", "autocomplete": "off", "placeholder": "转入人员的完整身份证号码"}))
-    to_union = forms.TypedChoiceField(label="转入工会", coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
+    to_union = UnionPickerField(label="转入工会", kinds=(Union.Kind.SINGLE, Union.Kind.JOINT, Union.Kind.FEDERATION))
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.TextInput(
         attrs={"class": "form-control", "placeholder": "如：工作调动"}))
 
-    def __init__(self, *args: Any, unions: list[Union], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, unions: QuerySet[Union], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_union"].choices = [(u.pk, u.name) for u in unions]  # type: ignore[attr-defined]
+        self.fields["to_union"].limit_to(unions)  # type: ignore[attr-defined]
 
 
 class ImportForm(forms.Form):

@@ -39,12 +39,6 @@ def _require_writer(request: HttpRequest) -> None:
         raise PermissionDenied("您没有办理会员业务的权限")
 
 
-def _filter_unions(user: Any) -> list[Union]:
-    """Townships and federations in scope (the subtree filters of the member list)."""
-    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.DISTRICT, Union.Kind.TOWNSHIP,
-                                                               Union.Kind.FEDERATION)).order_by("path"))
-
-
 def _member_unions(user: Any) -> list[Union]:
     """Unions in scope that take members directly."""
     return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
@@ -53,7 +47,7 @@ def _member_unions(user: Any) -> list[Union]:
 
 @login_required
 def member_list(request: HttpRequest) -> HttpResponse:
-    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
+    form = MemberFilterForm(request.GET or None, unions=Union.objects.visible_to(request.user))
     filters = form.filters()
     qs = selectors.member_list(user=request.user, filters=filters)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -69,7 +63,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member_export(request: HttpRequest) -> HttpResponse:
-    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
+    form = MemberFilterForm(request.GET or None, unions=Union.objects.visible_to(request.user))
     data, _n = exports.member_export(user=request.user, filters=form.filters(),
                                      unmasked=request.GET.get("unmasked") == "1")
     response = HttpResponse(data, content_type=XLSX)
@@ -167,7 +161,7 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def transfer_in(request: HttpRequest) -> HttpResponse:
     """办理转入: the destination finds a person by full ID number and asks the origin to release them."""
     _require_writer(request)
-    form = TransferInForm(request.POST or None, unions=_member_unions(request.user))
+    form = TransferInForm(request.POST or None, unions=Union.objects.visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         to_union = Union.objects.get_visible(request.user, pk=form.cleaned_data["to_union"])
         person = services.person_lookup(form.cleaned_data["id_number"])
