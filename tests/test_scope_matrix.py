@@ -204,6 +204,9 @@ def _helper_sources(view: Any, param: str) -> str:
 @cache
 def resolve_model(route: Route, param: str) -> type[models.Model]:
     """The model whose primary key `param` of `route` is; pytest.fail with the fix when it cannot tell."""
+    declared = getattr(route.view, "scoped", None)  # @scoped(Model, pk="pk") on the view
+    if declared is not None and param in declared.lookup.values():
+        return declared.model
     scoped = _scoped_models()
     for key in (f"{route.name}:{param}", route.name):
         if key in ROUTE_MODELS:

@@ -76,7 +76,8 @@ class DecideForm(forms.Form):
 class TransferInForm(forms.Form):
     id_number = forms.CharField(label="身份证号码", max_length=30, widget=forms.TextInput(
         attrs={"class": "form-control", "autocomplete": "off", "placeholder": "转入人员的完整身份证号码"}))
-    to_union = UnionPickerField(label="转入工会", kinds=(Union.Kind.SINGLE, Union.Kind.JOINT, Union.Kind.FEDERATION))
+    to_union = UnionPickerField(label="转入工会", kinds=(Union.Kind.SINGLE, Union.Kind.JOINT, Union.Kind.FEDERATION),
+                                action="change")
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.TextInput(
         attrs={"class": "form-control", "placeholder": "如：工作调动"}))
 

@@ -16,10 +16,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from gonghui.accounts.permissions import Action
 from gonghui.core.identifiers import normalize_code
+from gonghui.core.public import public_url
 from gonghui.orgs.models import Union
+from gonghui.orgs.scope import allowed, scoped
 
 from . import qr, selectors, services, sms
 from .models import FunnelEvent, JoinSettings, Membership, Occupation, Person, Recruiter
@@ -176,7 +179,7 @@ def card(request: HttpRequest) -> HttpResponse:
     if found is None:
         return redirect("join:card_login")
     person, membership = found
-    verify_url = request.build_absolute_uri(reverse("join:verify", args=[verify_token(person.pk)]))
+    verify_url = public_url(request, reverse("join:verify", args=[verify_token(person.pk)]))
     response = render(request, "members/card_show.html", {
         "person": person, "membership": membership, "verify_url": verify_url,
         "qr_svg": qr.svg(verify_url, scale=4), "refresh_seconds": VERIFY_MAX_AGE - 60,
@@ -262,17 +265,19 @@ def card_verify(request: HttpRequest, token: str) -> HttpResponse:
 # ---------------------------------------------------------------- cadres: poster, QR files, settings
 
 
-def _scoped_join_union(request: HttpRequest, **lookup: Any) -> Union:
-    union = Union.objects.get_visible(request.user, **lookup)
+def _takes_members(union: Union) -> Union:
+    """404 for a union that takes no members directly (区/镇街总工会): it has no join page."""
     if not union.is_grassroots and union.kind != Union.Kind.FEDERATION:
         raise Http404("该工会不直接接收会员")
     return union
 
 
 @login_required
-def poster(request: HttpRequest, union_code: str) -> HttpResponse:
+@require_safe
+@scoped(Union, code="union_code", normalise={"code": normalize_code})
+def poster(request: HttpRequest, union: Union) -> HttpResponse:
     """A4 poster: union name, big QR, 「微信扫一扫 · 一分钟入会」. ?ref= makes a recruiter's poster."""
-    union = _scoped_join_union(request, code=normalize_code(union_code))
+    _takes_members(union)
     recruiter = _recruiter(union, request.GET.get("ref", ""))
     url = qr.join_url(request, union.code or "", recruiter.code if recruiter else "")
     return render(request, "members/poster_a4.html",
@@ -280,8 +285,10 @@ def poster(request: HttpRequest, union_code: str) -> HttpResponse:
 
 
 @login_required
-def join_qr_png(request: HttpRequest, union_code: str) -> HttpResponse:
-    union = _scoped_join_union(request, code=normalize_code(union_code))
+@require_safe
+@scoped(Union, code="union_code", normalise={"code": normalize_code})
+def join_qr_png(request: HttpRequest, union: Union) -> HttpResponse:
+    _takes_members(union)
     recruiter = _recruiter(union, request.GET.get("ref", ""))
     url = qr.join_url(request, union.code or "", recruiter.code if recruiter else "")
     response = HttpResponse(qr.png(url), content_type="image/png")
@@ -301,9 +308,11 @@ class RecruiterForm(forms.Form):
 
 
 @login_required
-def join_admin(request: HttpRequest, union_id: int) -> HttpResponse:
-    """A union's 扫码入会: settings (open, needs approval), recruiters and their QR, the funnel."""
-    union = _scoped_join_union(request, pk=union_id)
+@scoped(Union, pk="union_id", post_action=Action.CHANGE)
+def join_admin(request: HttpRequest, union: Union) -> HttpResponse:
+    """A union's 扫码入会: settings (open, needs approval), recruiters and their QR, the funnel. Anyone who sees
+    the union sees the page; every POST is a `change` (403 for 只读 / 部门经办人; the services require it again)."""
+    _takes_members(union)
     row = JoinSettings.objects.filter(union=union).first()
     error = ""
     if request.method == "POST":
@@ -338,4 +347,5 @@ def join_admin(request: HttpRequest, union_id: int) -> HttpResponse:
         "join_link": join_link,
         "qr_svg": qr.svg(join_link, scale=3),
         "error": error,
+        "can_change": allowed(request.user, Action.CHANGE, union),
     }, status=400 if error else 200)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from gonghui.core.scope import ScopedQuerySet
+from gonghui.orgs.scope import ScopedQuerySet
 
 
 class Occupation(models.TextChoices):
@@ -66,7 +66,9 @@ class Person(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope_fields = ("current_union",)
+    # Cadres see their members and, after a person left, was expelled, rejected or moved away, the people who
+    # once belonged to their unions (the history is theirs too). Lists of members use via=("current_union",).
+    scope_fields = ("current_union", "memberships__union")
 
     class Meta:
         verbose_name = "会员"

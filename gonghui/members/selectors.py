@@ -44,7 +44,7 @@ def _q_filter(q: str) -> Q:
 def member_list(*, user: Any, filters: MemberFilters | None = None) -> QuerySet[Person]:
     """Members (people with an open membership) `user` may see, filtered. Scope-checked; ID never in clear."""
     f = filters or MemberFilters()
-    qs = Person.objects.visible_to(user).filter(current_union__isnull=False)
+    qs = Person.objects.visible_to(user, via=("current_union",)).filter(current_union__isnull=False)
     if f.q.strip():
         qs = qs.filter(_q_filter(f.q))
     if f.union:
@@ -235,8 +235,8 @@ def township_rates(*, user: Any) -> list[dict[str, Any]]:
     参保人数. Three queries whatever the scope: 参保人数 per territory (from enterprise_counts_idx), members per
     their employer's territory (the enterprises in scope joined to the (employer, current_union) index, never a
     scan of the members table), the townships' names."""
-    from gonghui.core.scope import scope_q
     from gonghui.orgs.models import Enterprise
+    from gonghui.orgs.scope import scope_q
 
     active = Enterprise.Status.ACTIVE
     heads = list(

@@ -18,11 +18,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gonghui.accounts.permissions import Action
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
 from gonghui.core.db import serialized_writes
 from gonghui.core.identifiers import IdNumber, parse_id_number
 from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.scope import allowed, require
 
 from .models import (
     FunnelEvent,
@@ -257,7 +259,9 @@ def _join_once(
 
 
 def join_decide(*, actor: Any, membership: Membership, approve: bool, reason: str = "") -> Membership:
-    """The chair approves or rejects a pending join. Atomic, audited; deciding twice is refused."""
+    """The chair approves or rejects a pending join. Requires `approve` on the membership's union (403).
+    Atomic, audited; deciding twice is refused."""
+    require(actor, Action.APPROVE, membership)
     with transaction.atomic(), set_actor(actor):
         m = Membership.objects.select_for_update().select_related("person").get(pk=membership.pk)
         if m.status != Membership.Status.PENDING:
@@ -282,7 +286,9 @@ def join_decide(*, actor: Any, membership: Membership, approve: bool, reason: st
 
 
 def transfer_request(*, actor: Any, person: Person, to_union: Union, reason: str = "") -> TransferRequest:
-    """The destination union asks to take `person` over. Idempotent for the same destination."""
+    """The destination union asks to take `person` over. Requires `change` on the destination (403).
+    Idempotent for the same destination."""
+    require(actor, Action.CHANGE, to_union)
     if not to_union.is_grassroots and to_union.kind != Union.Kind.FEDERATION:
         raise ValidationError(f"{to_union.name}不直接接收会员")
     with transaction.atomic(), set_actor(actor):
@@ -326,7 +332,10 @@ def _transfer_complete(*, transfer: TransferRequest, actor: Any, status: str) ->
 
 
 def transfer_decide(*, actor: Any, transfer: TransferRequest, approve: bool, reason: str = "") -> TransferRequest:
-    """The origin union approves (the person moves, history kept whole) or rejects. Atomic, audited."""
+    """The origin union approves (the person moves, history kept whole) or rejects. Requires `approve` on the
+    origin union (403: the destination cannot approve its own request). Atomic, audited."""
+    if not allowed(actor, Action.APPROVE, transfer.from_union):
+        raise PermissionDenied("只有转出工会可以审批转会申请")
     with transaction.atomic(), set_actor(actor):
         t = TransferRequest.objects.select_for_update().select_related("person", "from_union", "to_union").get(
             pk=transfer.pk
@@ -371,7 +380,9 @@ CHANGE_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
 def membership_change(
     *, actor: Any, membership: Membership, kind: str, reason: str, on: dt.date | None = None
 ) -> Membership:
-    """保留会籍 / 恢复会籍 / 退会 / 除名, with date and reason (除名 and 退会 need a reason). Atomic, audited."""
+    """保留会籍 / 恢复会籍 / 退会 / 除名, with date and reason (除名 and 退会 need a reason). Requires `change` on
+    the membership's union (403). Atomic, audited."""
+    require(actor, Action.CHANGE, membership)
     if kind not in CHANGE_TARGETS:
         raise ValidationError(f"不支持的会籍变动：{kind}")
     target, allowed_from = CHANGE_TARGETS[kind]
@@ -395,9 +406,8 @@ def membership_change(
 
 
 def id_reveal(*, actor: Any, person: Person, reason: str) -> str:
-    """The full ID number, for a user holding members.reveal_id who gives a reason; the read is audited."""
-    if not actor.has_perm("members.reveal_id"):
-        raise PermissionDenied("您没有查看完整身份证号码的权限")
+    """The full ID number, for a user holding `reveal_id` on the person who gives a reason; the read is audited."""
+    require(actor, Action.REVEAL_ID, person)
     if len(reason.strip()) < 2:
         raise ValidationError("请填写查看原因")
     audit_access(actor=actor, obj=person, what=f"查看完整身份证号码，原因：{reason.strip()[:100]}")
@@ -456,7 +466,8 @@ def scan_join(
 
 
 def join_settings_save(*, actor: Any, union: Union, requires_approval: bool, open: bool) -> JoinSettings:
-    """Create or update a union's 扫码入会 settings. Atomic, audited; the caller has checked scope."""
+    """Create or update a union's 扫码入会 settings. Requires `change` on the union (403). Atomic, audited."""
+    require(actor, Action.CHANGE, union)
     with transaction.atomic(), set_actor(actor):
         row, _ = JoinSettings.objects.select_for_update().get_or_create(union=union)
         row.requires_approval = requires_approval
@@ -466,7 +477,9 @@ def join_settings_save(*, actor: Any, union: Union, requires_approval: bool, ope
 
 
 def recruiter_add(*, actor: Any, union: Union, name: object, phone: object = "") -> Recruiter:
-    """Add a recruiter with a fresh random code (their own ?ref= QR). Atomic, audited; scope checked by caller."""
+    """Add a recruiter with a fresh random code (their own ?ref= QR). Requires `change` on the union (403).
+    Atomic, audited."""
+    require(actor, Action.CHANGE, union)
     import secrets
 
     clean = clean_name(name)

@@ -12,18 +12,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from gonghui.accounts.models import WRITE_ROLES
+from gonghui.accounts.permissions import Action, can
 from gonghui.core.excel import template_bytes
-from gonghui.core.scope import user_can_see_union
 from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.scope import allowed, permission, require, scoped
 
 from . import exports, selectors, services, tasks
 from .forms import ChangeForm, DecideForm, ImportForm, MemberFilterForm, RevealForm, TransferInForm
@@ -34,18 +34,14 @@ INLINE_IMPORT_BYTES = 256 * 1024  # smaller files are checked and imported in th
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_writer(request: HttpRequest) -> None:
-    if not request.user.has_role(*WRITE_ROLES):  # type: ignore[union-attr]
-        raise PermissionDenied("您没有办理会员业务的权限")
-
-
-def _member_unions(user: Any) -> list[Union]:
-    """Unions in scope that take members directly."""
-    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
+def _member_unions(user: Any, action: str = Action.VIEW) -> list[Union]:
+    """Unions on which `user` holds `action` that take members directly."""
+    return list(Union.objects.visible_to(user, action).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
                                                                Union.Kind.FEDERATION)).order_by("name"))
 
 
 @login_required
+@require_safe
 def member_list(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None, unions=Union.objects.visible_to(request.user))
     filters = form.filters()
@@ -57,15 +53,18 @@ def member_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "members/list.html", {
         "form": form, "page": page, "enterprise": enterprise, "query": query.urlencode(),
-        "can_unmask": request.user.has_perm("members.export_unmasked"),
+        "can_unmask": can(request.user, Action.EXPORT_UNMASKED),
     })
 
 
 @login_required
+@require_safe
 def member_export(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None, unions=Union.objects.visible_to(request.user))
-    data, _n = exports.member_export(user=request.user, filters=form.filters(),
-                                     unmasked=request.GET.get("unmasked") == "1")
+    unmasked = request.GET.get("unmasked") == "1"
+    if unmasked:
+        require(request.user, Action.EXPORT_UNMASKED)
+    data, _n = exports.member_export(user=request.user, filters=form.filters(), unmasked=unmasked)
     response = HttpResponse(data, content_type=XLSX)
     name = f"会员名册-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
@@ -79,25 +78,25 @@ def _quote(name: str) -> str:
 
 
 @login_required
-def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = Person.objects.select_related("current_union", "employer").get_visible(request.user, pk=pk)
+@require_safe
+@scoped(Person, pk="pk", related=("current_union", "employer"))
+def member_detail(request: HttpRequest, person: Person) -> HttpResponse:
     membership = selectors.open_membership(person=person)
     pending = TransferRequest.objects.filter(person=person, status=TransferRequest.Status.PENDING).select_related(
         "to_union").first()
     return render(request, "members/detail.html", {
         "person": person, "membership": membership, "pending_transfer": pending,
         "history": selectors.member_history(user=request.user, person=person),
-        "change_form": ChangeForm(), "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
-        "can_reveal": request.user.has_perm("members.reveal_id"),
+        "change_form": ChangeForm(),
+        "can_write": membership is not None and allowed(request.user, Action.CHANGE, membership),
+        "can_reveal": allowed(request.user, Action.REVEAL_ID, person),
     })
 
 
 @login_required
-def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+@scoped(Person, action=Action.REVEAL_ID, pk="pk")
+def member_reveal(request: HttpRequest, person: Person) -> HttpResponse:
     """显示完整号码: GET gives the reason form, POST (with a reason) shows the number once, audited."""
-    person = Person.objects.get_visible(request.user, pk=pk)
-    if not request.user.has_perm("members.reveal_id"):
-        raise PermissionDenied("您没有查看完整身份证号码的权限")
     form = RevealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -113,10 +112,11 @@ def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_change(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    person = Person.objects.get_visible(request.user, pk=pk)
-    membership = Membership.objects.get_visible(request.user, person=person, status__in=Membership.OPEN)
+@scoped(Person, pk="pk")
+def member_change(request: HttpRequest, person: Person) -> HttpResponse:
+    pk = person.pk
+    membership = Membership.objects.get_visible(request.user, action=Action.CHANGE, person=person,
+                                                status__in=Membership.OPEN)
     form = ChangeForm(request.POST)
     if form.is_valid():
         try:
@@ -134,6 +134,7 @@ def member_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def transfer_inbox(request: HttpRequest) -> HttpResponse:
     services.transfer_complete_due()
     inbox = selectors.transfer_inbox(user=request.user)
@@ -142,28 +143,27 @@ def transfer_inbox(request: HttpRequest) -> HttpResponse:
         "incoming": inbox.filter(from_union__in=scope),
         "outgoing": inbox.filter(to_union__in=scope),
         "recent": selectors.transfer_outbox(user=request.user).exclude(status=TransferRequest.Status.PENDING)[:30],
-        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+        "can_write": can(request.user, Action.CHANGE),
+        "can_approve": can(request.user, Action.APPROVE),
     })
 
 
 @login_required
 @require_POST
-def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    transfer = TransferRequest.objects.select_related("from_union").get_visible(request.user, pk=pk)
-    if not user_can_see_union(request.user, transfer.from_union.path):
-        raise PermissionDenied("只有转出工会可以审批转会申请")
+@scoped(TransferRequest, pk="pk", arg="transfer", related=("from_union",))
+def transfer_decide(request: HttpRequest, transfer: TransferRequest) -> HttpResponse:
+    """The origin's decision; transfer_decide requires `approve` on the origin union (403)."""
     return _decide(request, lambda **kw: services.transfer_decide(transfer=transfer, **kw),
                    lambda approve: f"已{'同意' if approve else '拒绝'}转会申请", "members:transfers")
 
 
 @login_required
+@permission(Action.CHANGE)
 def transfer_in(request: HttpRequest) -> HttpResponse:
     """办理转入: the destination finds a person by full ID number and asks the origin to release them."""
-    _require_writer(request)
-    form = TransferInForm(request.POST or None, unions=Union.objects.visible_to(request.user))
+    form = TransferInForm(request.POST or None, unions=Union.objects.visible_to(request.user, Action.CHANGE))
     if request.method == "POST" and form.is_valid():
-        to_union = Union.objects.get_visible(request.user, pk=form.cleaned_data["to_union"])
+        to_union = Union.objects.get_visible(request.user, action=Action.CHANGE, pk=form.cleaned_data["to_union"])
         person = services.person_lookup(form.cleaned_data["id_number"])
         if person is None:
             form.add_error("id_number", "系统中没有该身份证号码的会员，请直接办理入会")
@@ -181,18 +181,18 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "members/approvals.html", {
         "pending": selectors.pending_joins(user=request.user)[:200],
-        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+        "can_write": can(request.user, Action.APPROVE),
     })
 
 
 @login_required
 @require_POST
-def join_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    membership = Membership.objects.get_visible(request.user, pk=pk)
+@scoped(Membership, action=Action.APPROVE, pk="pk")
+def join_decide(request: HttpRequest, membership: Membership) -> HttpResponse:
     return _decide(request, lambda **kw: services.join_decide(membership=membership, **kw),
                    lambda approve: "已审核", "members:approvals")
 
@@ -216,15 +216,15 @@ def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bo
 
 @login_required
 def import_start(request: HttpRequest) -> HttpResponse:
-    _require_writer(request)
-    form = ImportForm(request.POST or None, request.FILES or None, unions=_member_unions(request.user))
+    require(request.user, Action.CHANGE)
+    form = ImportForm(request.POST or None, request.FILES or None, unions=_member_unions(request.user, Action.CHANGE))
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.GONGHUI_MAX_UPLOAD_BYTES:
             form.add_error("file", f"文件超过 {settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)} MB，"
                                    "请拆分后上传，或由管理员使用命令行导入")
         else:
-            union = Union.objects.get_visible(request.user, pk=form.cleaned_data["union"])
+            union = Union.objects.get_visible(request.user, action=Action.CHANGE, pk=form.cleaned_data["union"])
             folder = Path(settings.VAR_DIR) / "imports" / uuid.uuid4().hex
             folder.mkdir(parents=True)
             safe = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name).name)[-100:] or "roster"
@@ -268,7 +268,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
+    require(request.user, Action.CHANGE)
     job = _job(request, pk)
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
         status=ImportJob.Status.IMPORTING, updated_at=timezone.now())
@@ -295,6 +295,7 @@ def import_errors(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
+@require_safe
 def rates(request: HttpRequest) -> HttpResponse:
     township = request.GET.get("township", "")
     qs = selectors.enterprise_rates(user=request.user, township=int(township) if township.isdigit() else None,

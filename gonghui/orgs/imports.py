@@ -26,14 +26,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from gonghui.accounts.permissions import Action, action_paths
 from gonghui.core.audit import audit_access
 from gonghui.core.excel import Column, Row, cell_text, error_workbook_bytes, parse_date, parse_int, read_table
 from gonghui.core.identifiers import normalize_code, uscc_error
 from gonghui.core.models import Region
-from gonghui.core.scope import scope_paths, user_can_see_union
 
 from . import services
 from .models import Enterprise, Union
+from .scope import path_in_scope
 
 OUT_OF_SCOPE = "不在您的管辖范围"
 
@@ -295,12 +296,12 @@ def import_enterprises(*, actor: Any, data: bytes, commit: bool, filename: str =
             union = unions_by_code.get(union_code)
             if union is None:
                 raise _RowFailed(label["union_code"], union_code, "找不到这个统一社会信用代码的工会")
-            if not user_can_see_union(actor, union.path):
+            if not path_in_scope(actor, union.path, Action.CHANGE):
                 raise _RowFailed(label["union_code"], union_code, f"该工会{OUT_OF_SCOPE}")
             if not union.is_grassroots:
                 raise _RowFailed(label["union_code"], union_code,
                                  f"{union.name}是{union.get_kind_display()}，只有基层工会才能覆盖企业")
-        in_scope = user_can_see_union(actor, township.path) or (union is not None)
+        in_scope = path_in_scope(actor, township.path, Action.CHANGE) or (union is not None)
         if not in_scope:
             raise _RowFailed(label["township"], town_text, OUT_OF_SCOPE)
         if code in existing and code not in visible:
@@ -342,7 +343,7 @@ def import_unions(*, actor: Any, data: bytes, commit: bool, filename: str = "") 
 
     towns = _Townships()
     regions = {r.name: r for r in Region.objects.filter(level=Region.Level.TOWNSHIP)}
-    paths = scope_paths(actor)
+    paths = action_paths(actor, Action.CHANGE)
     # Every union the actor may name as a parent, by name and by code; unions created by this file join in.
     by_name: dict[str, list[Union]] = defaultdict(list)
     by_code: dict[str, Union] = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from gonghui.core.scope import ScopedQuerySet
+from .scope import ScopedQuerySet
 
 
 class UnionQuerySet(MP_NodeQuerySet, ScopedQuerySet["Union"]):  # type: ignore[misc]

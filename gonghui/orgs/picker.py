@@ -18,13 +18,14 @@ it with `for="id_union"` (the visible search box carries the field's id). The pa
 `{% static 'js/picker.js' %}` — base.html loads it on every console page.
 
 The endpoint (`picker:unions`, /pick/unions/) answers JSON, or an HTML list with `format=html`:
-`?q=` name or code (≥ 1 character; 20 matches), `?parent=<id>` the children of a node (browse), neither: the
+`?action=change` only nodes where the user holds that action (default view); `?q=` name or code (≥ 1 character; 20 matches), `?parent=<id>` the children of a node (browse), neither: the
 topmost nodes the user sees. `?kinds=single,joint` narrows the kinds. Only nodes in the user's scope.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -35,6 +36,8 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from gonghui.accounts.permissions import Action
+
 from .models import Union
 
 SEARCH_LIMIT = 20
@@ -44,9 +47,10 @@ BROWSE_LIMIT = 200
 class UnionPickerWidget(forms.Widget):
     template_name = "core/widgets/union_picker.html"
 
-    def __init__(self, attrs: dict[str, Any] | None = None, kinds: tuple[str, ...] = ()) -> None:
+    def __init__(self, attrs: dict[str, Any] | None = None, kinds: tuple[str, ...] = (), action: str = "view") -> None:
         super().__init__(attrs)
         self.kinds = kinds
+        self.action = action
         self.queryset: QuerySet[Union] | None = None
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
@@ -54,9 +58,10 @@ class UnionPickerWidget(forms.Widget):
         chosen = None
         if value not in (None, "") and str(value).isdigit() and self.queryset is not None:
             chosen = self.queryset.filter(pk=int(value)).only("pk", "name").first()
-        source = reverse("picker:unions")
-        if self.kinds:
-            source += "?kinds=" + ",".join(self.kinds)
+        params = {"kinds": ",".join(self.kinds)} if self.kinds else {}
+        if self.action != "view":
+            params["action"] = self.action
+        source = reverse("picker:unions") + ("?" + urlencode(params) if params else "")
         context["widget"].update(chosen=chosen, source=source, value=chosen.pk if chosen else "")
         return context
 
@@ -77,12 +82,13 @@ class UnionPickerField(forms.Field):
         "invalid_choice": "请从列表中选择工会（输入名称后须点选一项）",
     }
 
-    def __init__(self, *, kinds: tuple[str, ...] = (), queryset: QuerySet[Union] | None = None,
-                 **kwargs: Any) -> None:
-        kwargs.setdefault("widget", UnionPickerWidget(kinds=kinds))
+    def __init__(self, *, kinds: tuple[str, ...] = (), action: str = "view",
+                 queryset: QuerySet[Union] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", UnionPickerWidget(kinds=kinds, action=action))
         super().__init__(**kwargs)
         self.kinds = kinds
         self.widget.kinds = kinds
+        self.widget.action = action
         self.queryset = queryset
         self.widget.queryset = queryset
 
@@ -127,7 +133,10 @@ def _rows(user: Any, nodes: list[Union]) -> list[dict[str, Any]]:
 @login_required
 def unions(request: HttpRequest) -> HttpResponse:
     """Search or browse the unions in the user's scope (the picker's source)."""
-    visible = Union.objects.visible_to(request.user).only("pk", "name", "code", "kind", "path", "depth", "numchild")
+    action = request.GET.get("action", "view")
+    if action not in Action.__members__.values():
+        action = Action.VIEW
+    visible = Union.objects.visible_to(request.user, action).only("pk", "name", "code", "kind", "path", "depth", "numchild")
     kinds = [k for k in request.GET.get("kinds", "").split(",") if k in Union.Kind.values]
     q = request.GET.get("q", "").strip()[:60]
     parent_id = request.GET.get("parent", "")
@@ -139,7 +148,7 @@ def unions(request: HttpRequest) -> HttpResponse:
         nodes = list(matches.order_by("depth", "name")[: SEARCH_LIMIT + 1])
         limit = SEARCH_LIMIT
     elif parent_id.isdigit():
-        parent = Union.objects.get_visible(request.user, pk=int(parent_id))
+        parent = Union.objects.get_visible(request.user, action=action, pk=int(parent_id))
         nodes = list(visible.filter(path__startswith=parent.path, depth=parent.depth + 1).order_by("name")
                      [: BROWSE_LIMIT + 1])
         limit = BROWSE_LIMIT

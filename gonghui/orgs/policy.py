@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._perm_adapter import ROLE_ACTIONS
+from gonghui.accounts.permissions import ROLE_ACTIONS
 
 
 def _assignments(user: Any) -> list[tuple[str, str | None, str | None]]:
@@ -20,7 +20,7 @@ def _assignments(user: Any) -> list[tuple[str, str | None, str | None]]:
 
 
 def _all_actions() -> frozenset[str]:
-    return frozenset().union(*ROLE_ACTIONS.values())
+    return frozenset(str(a) for a in frozenset().union(*ROLE_ACTIONS.values()))
 
 
 def granted(user: Any) -> frozenset[str]:
@@ -28,7 +28,7 @@ def granted(user: Any) -> frozenset[str]:
         return frozenset()
     if getattr(user, "is_superuser", False):
         return _all_actions()
-    return frozenset().union(*(ROLE_ACTIONS.get(role, frozenset()) for role, _p, _n in _assignments(user)))
+    return frozenset(str(a) for role, _p, _n in _assignments(user) for a in ROLE_ACTIONS.get(role, frozenset()))
 
 
 def can_everywhere(user: Any, action: str) -> bool:

@@ -172,3 +172,13 @@ def test_login_log_records_success_failure_and_lockout(client: Client, client_as
     assert LoginEvent.objects.filter(username="kuaidi", kind="lockout").exists()
     html = client_as("huangyan").get(reverse("login_log"), {"username": "kuaidi"}).content.decode()
     assert "账号锁定" in html and "密码错误" in html and "登录成功" in html
+
+
+def test_qr_codes_use_the_configured_public_address(rf: Any, settings: Any) -> None:
+    from gonghui.members.qr import join_url
+
+    request = rf.get("/", HTTP_HOST="127.0.0.1:8000")
+    settings.GONGHUI_PUBLIC_URL = "https://gh.example.cn"
+    assert join_url(request, "81331003222198737N") == "https://gh.example.cn/join/81331003222198737N/"
+    settings.GONGHUI_PUBLIC_URL = ""
+    assert join_url(request, "81331003222198737N") == "http://127.0.0.1:8000/join/81331003222198737N/"

@@ -200,9 +200,10 @@ def test_readonly_users_cannot_import(client, django_user_model):
     reader = django_user_model.objects.create_user("reader", password="x-12345678")
     RoleAssignment.objects.create(user=reader, role=Role.READONLY, union=Union.objects.get(name="东城街道总工会"))
     client.force_login(reader)
-    assert client.get(reverse("orgs:import", args=["enterprises"])).status_code == 404
-    assert client.get(reverse("orgs:import_template", args=["unions"])).status_code == 404
-    assert upload(client, "enterprises", xlsx(ENT_HEADERS, ent_rows(1))).status_code == 404
+    # a reader sees the tree, so an import is "visible but not permitted": 403, like every write (issue 8)
+    assert client.get(reverse("orgs:import", args=["enterprises"])).status_code == 403
+    assert client.get(reverse("orgs:import_template", args=["unions"])).status_code == 403
+    assert upload(client, "enterprises", xlsx(ENT_HEADERS, ent_rows(1))).status_code == 403
 
 
 def test_template_has_headers_and_dropdowns_from_scope(client_as):

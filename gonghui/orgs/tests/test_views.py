@@ -263,7 +263,7 @@ def test_union_move_is_not_offered_to_a_federation_admin(client_as):
     union = Union.objects.get(name="黄岩区中通快递网点联合工会")
     r = c.get(reverse("orgs:union_detail", args=[union.pk]))
     assert r.status_code == 200 and 'data-testid="move-form"' not in r.content.decode()
-    assert c.post(reverse("orgs:union_move", args=[union.pk]), {"new_parent": 1}).status_code == 404
+    assert c.post(reverse("orgs:union_move", args=[union.pk]), {"new_parent": 1}).status_code == 403  # visible, not permitted
 
 
 # ---------------------------------------------------------------- enterprises
