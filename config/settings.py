@@ -323,3 +323,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# shell helper: the console's zh-hans CSRF failure page; the public address printed on QR codes and posters
+# ("" = the request's own host, allowed only in demo mode).
+CSRF_FAILURE_VIEW = "gonghui.core.views.csrf_failure"
+GONGHUI_PUBLIC_URL = os.environ.get("GONGHUI_PUBLIC_URL", "").rstrip("/")

@@ -7,6 +7,8 @@ The docs page serves Swagger UI from ninja's own static files ("ninja" is in INS
 from __future__ import annotations
 
 import re
+from importlib import import_module
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,8 +18,7 @@ from ninja.renderers import JSONRenderer
 
 from gonghui.accounts.api import router as accounts_router
 from gonghui.accounts.auth import api_auth
-from gonghui.members.api import router as members_router
-from gonghui.orgs.api import router as orgs_router
+from gonghui.core.registry import API_ROUTERS
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -37,8 +38,10 @@ api = NinjaAPI(
     renderer=Utf8JSONRenderer(),
 )
 api.add_router("", accounts_router)
-api.add_router("", orgs_router)
-api.add_router("", members_router)
+# Every app's router, as the apps registered them (gonghui.core.registry.register_api_router).
+for _entry in API_ROUTERS:
+    _module, _, _attr = _entry.target.partition(":")
+    api.add_router(_entry.prefix, getattr(import_module(_module), _attr or "router"))
 
 # zh-hans wording for the statuses the framework itself raises with English text.
 STATUS_DETAIL = {
@@ -62,9 +65,48 @@ def _detail(status: int, message: str = "") -> str:
     return STATUS_DETAIL.get(status, "请求失败")
 
 
+# pydantic's error types → zh-hans messages (ctx values are filled in); an unknown type keeps a generic message.
+PYDANTIC_MESSAGES = {
+    "missing": "缺少必填项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "string_type": "应为字符串",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应大于或等于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应小于或等于 {le}",
+    "literal_error": "应为以下值之一：{expected}",
+    "enum": "应为以下值之一：{expected}",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式应为 ISO 8601",
+    "json_invalid": "JSON 格式有误",
+    "model_attributes_type": "请求体格式有误",
+    "dict_type": "应为对象",
+    "list_type": "应为数组",
+    "value_error": "取值不正确",
+    "extra_forbidden": "不允许的字段",
+}
+
+
+def _zh_error(error: dict[str, Any]) -> dict[str, Any]:
+    template = PYDANTIC_MESSAGES.get(str(error.get("type", "")), "取值不正确")
+    try:
+        message = template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        message = template
+    return {**error, "msg": message}
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return api.create_response(request, {"detail": STATUS_DETAIL[422], "errors": exc.errors}, status=422)
+    errors = [_zh_error(e) if isinstance(e, dict) else e for e in exc.errors]
+    return api.create_response(request, {"detail": STATUS_DETAIL[422], "errors": errors}, status=422)
 
 
 @api.exception_handler(AuthenticationError)

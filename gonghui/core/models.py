@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -36,3 +37,29 @@ class Region(models.Model):
             node = node.parent
         return "".join(reversed(parts))
 
+
+class LoginEvent(models.Model):
+    """登录日志: one row per successful login, failed attempt or lockout (written by core.signals)."""
+
+    class Kind(models.TextChoices):
+        SUCCESS = "success", "登录成功"
+        FAILURE = "failure", "密码错误"
+        LOCKOUT = "lockout", "账号锁定"
+        LOGOUT = "logout", "退出登录"
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    kind = models.CharField("结果", max_length=10, choices=Kind.choices)
+    username = models.CharField("用户名", max_length=150, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    user_agent = models.CharField("浏览器", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "登录日志"
+        verbose_name_plural = "登录日志"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} · {self.get_kind_display()}"

@@ -7,9 +7,10 @@ class DownloadsConfig(AppConfig):
     verbose_name = "下载中心"
 
     def ready(self) -> None:
-        from gonghui.core.registry import NavItem, register_nav
+        from gonghui.core import registry as r
 
-        register_nav(NavItem("下载中心", "downloads:list", order=890))
+        r.register_nav(r.NavItem("下载中心", "downloads:list", group="system", order=30))
+        r.register_urls(r.UrlMount("downloads/", "gonghui.downloads.urls", order=40))
 
         from gonghui.core.schedule import Periodic, register_periodic
 

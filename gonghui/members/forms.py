@@ -7,11 +7,13 @@ import secrets
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from gonghui.core.identifiers import parse_id_number
 from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.picker import UnionPickerField, UnionPickerWidget
 
 from .models import MembershipEvent, Occupation, Person, Political, TransferRequest
 from .selectors import MEMBER_STATUSES, MemberFilters
@@ -85,8 +87,8 @@ class MemberFilterForm(forms.Form):
         attrs={"placeholder": "姓名 / 手机号（可部分）/ 身份证号 / 姓名+身份证前6位或后4位",
                "class": "form-control form-control-sm", "autocomplete": "off"}))
     qk = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
-    union = forms.IntegerField(label="工会（含下级）", required=False, min_value=1, max_value=2**63 - 1,
-                               widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    union = UnionPickerField(label="工会（含下级）", required=False,
+                             widget=UnionPickerWidget(attrs={"class": "form-control-sm"}))
     status = forms.ChoiceField(label="状态", required=False, choices=MEMBER_STATUSES,
                                widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
     occupation = forms.ChoiceField(label="职业群体", required=False,
@@ -108,19 +110,8 @@ class MemberFilterForm(forms.Form):
         self.session = session
         self.union_obj: Union | None = None
         self.enterprise_obj: Enterprise | None = None
-        # Until the searchable tree picker lands: the townships and federations to choose from, plus the union
-        # asked for (any union in scope) so that its name shows.
-        nodes = list(Union.objects.visible_to(user).filter(
-            kind__in=(Union.Kind.DISTRICT, Union.Kind.TOWNSHIP, Union.Kind.FEDERATION)).order_by("path")
-            .only("pk", "name", "depth"))
-        choices = [("", "全部工会")] + [(u.pk, ("　" * max(u.depth - 1, 0)) + u.name) for u in nodes]
-        asked = self.data.get("union") if self.is_bound else None
-        if asked and str(asked).isdigit() and all(str(pk) != str(asked) for pk, _ in choices):
-            extra = Union.objects.visible_to(user).filter(pk=int(asked)).only("pk", "name").first() \
-                if int(asked) < 2**63 else None
-            if extra is not None:
-                choices.insert(1, (extra.pk, extra.name))
-        self.fields["union"].widget.choices = choices  # type: ignore[attr-defined]
+        # any union in scope, grassroots ones included, chosen with the searchable picker
+        self.fields["union"].limit_to(Union.objects.visible_to(user))  # type: ignore[attr-defined]
 
     def clean_union(self) -> int | None:
         pk = self.cleaned_data["union"]
@@ -244,13 +235,14 @@ class TransferInForm(forms.Form):
         attrs={"class": "form-control", "autocomplete": "off", "placeholder": "转入人员的完整身份证号码"}))
     name = forms.CharField(label="姓名", max_length=30, widget=forms.TextInput(
         attrs={"class": "form-control", "autocomplete": "off", "placeholder": "与身份证一致的姓名"}))
-    to_union = forms.TypedChoiceField(label="转入工会", coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
+    to_union = UnionPickerField(label="转入工会", kinds=(Union.Kind.SINGLE, Union.Kind.JOINT, Union.Kind.FEDERATION),
+                                action="change")
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.TextInput(
         attrs={"class": "form-control", "placeholder": "如：工作调动"}))
 
-    def __init__(self, *args: Any, unions: list[Union], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, unions: QuerySet[Union], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_union"].choices = [(u.pk, u.name) for u in unions]  # type: ignore[attr-defined]
+        self.fields["to_union"].limit_to(unions)  # type: ignore[attr-defined]
         self.person: Person | None = None
         self.masked = ""
 

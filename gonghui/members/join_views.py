@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.identifiers import normalize_code
+from gonghui.core.public import public_url
 from gonghui.orgs.models import Union
 from gonghui.orgs.scope import allowed, scoped
 
@@ -256,7 +257,7 @@ def card(request: HttpRequest) -> HttpResponse:
     if found is None:
         return redirect("join:card_login")
     person, membership = found
-    verify_url = request.build_absolute_uri(reverse("join:verify", args=[verify_token(person.pk)]))
+    verify_url = public_url(request, reverse("join:verify", args=[verify_token(person.pk)]))
     response = render(request, "members/card_show.html", {
         "person": person, "membership": membership, "verify_url": verify_url,
         "qr_svg": qr.svg(verify_url, scale=4), "refresh_seconds": VERIFY_MAX_AGE - 60,

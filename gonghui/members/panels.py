@@ -2,10 +2,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
+from gonghui.orgs.models import Union
+
 from . import selectors
+from .models import ImportJob
 
 
 def dashboard_context(user: Any) -> dict[str, Any]:
     """工作台: members, pending work, and 入会率 per township of the user's scope."""
     townships = selectors.township_rates(user=user)
     return {"counts": selectors.member_counts(user=user, townships=townships), "townships": townships}
+
+
+def todo_context(user: Any) -> dict[str, Any]:
+    """待办事项: each count is the list it links to, filtered the same way (the same selector)."""
+    scope = Union.objects.visible_to(user).values("pk")
+    inbox = selectors.transfer_inbox(user=user)
+    imports = ImportJob.objects.visible_to(user).filter(status=ImportJob.Status.CHECKED).order_by("-created_at")
+    n_imports = imports.count()
+    first_import = imports.first() if n_imports == 1 else None
+    items = [
+        {"key": "joins", "label": "待审核的入会申请", "n": selectors.pending_joins(user=user).count(),
+         "url": reverse("members:approvals")},
+        {"key": "transfers_out", "label": "待我方审批的转出申请", "n": inbox.filter(from_union__in=scope).count(),
+         "url": reverse("members:transfers")},
+        {"key": "transfers_in", "label": "等待对方办理的转入", "n": inbox.filter(to_union__in=scope).count(),
+         "url": reverse("members:transfers")},
+        {"key": "imports", "label": "检查完待确认的名册导入", "n": n_imports,
+         "url": reverse("members:import_job", args=[first_import.pk]) if first_import else reverse("members:import")},
+    ]
+    return {"items": items, "total": sum(i["n"] for i in items)}

@@ -9,10 +9,12 @@ import segno
 from django.http import HttpRequest
 from django.urls import reverse
 
+from gonghui.core.public import public_url
+
 
 def join_url(request: HttpRequest, union_code: str, ref: str = "") -> str:
     """The absolute URL a union's (or a recruiter's) join QR encodes."""
-    url = request.build_absolute_uri(reverse("join:form", args=[union_code]))
+    url = public_url(request, reverse("join:form", args=[union_code]))
     return f"{url}?{urlencode({'ref': ref})}" if ref else url
 
 

@@ -212,7 +212,7 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
     """办理转入: the destination names a person by full ID number and name and asks the origin to release them.
     The answer never reveals who holds a number (see TransferInForm); every look-up is audited (masked) and
     each cadre's look-ups are rate-limited (GONGHUI_TRANSFER_LOOKUP_RATE, default 30 an hour)."""
-    form = TransferInForm(request.POST or None, unions=_member_unions(request.user, Action.CHANGE))
+    form = TransferInForm(request.POST or None, unions=Union.objects.visible_to(request.user, Action.CHANGE))
     status = 200
     if request.method == "POST":
         rate = getattr(settings, "GONGHUI_TRANSFER_LOOKUP_RATE", "30/h")

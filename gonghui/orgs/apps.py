@@ -9,17 +9,33 @@ class OrgsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from gonghui.core.registry import DemoStep, NavItem, Panel, register_demo_step, register_nav, register_panel
+        from gonghui.core import registry as r
 
-        from . import demo_step, models, panels
+        from . import demo_step, models, panels, policy
 
         for model in (models.Union, models.Enterprise, models.Coverage, models.Committee, models.CommitteeMember):
             auditlog.register(model)
-        register_nav(NavItem("组织树", "orgs:tree", order=10))
-        register_nav(NavItem("企业", "orgs:enterprise_list", order=20))
-        register_nav(NavItem("工会企业导入", "orgs:import_index", order=90))
-        register_panel(Panel("orgs/panel_dashboard.html", panels.dashboard_context, order=10))
-        register_demo_step(DemoStep("orgs", demo_step.run, order=10))
+        # The tree owns scope, so the console's menus and whole-district pages ask it through the registry.
+        r.set_permission_policy(granted=policy.granted, can_everywhere=policy.can_everywhere,
+                                scope_names=policy.scope_names)
+        r.register_nav(r.NavItem("组织树", "orgs:tree", group="org", order=10))
+        r.register_nav(r.NavItem("工会名录", "orgs:union_list", group="org", order=20))
+        r.register_nav(r.NavItem("企业名录", "orgs:enterprise_list", group="org", order=30))
+        r.register_nav(r.NavItem("工会企业导入", "orgs:import_index", group="org", permission="change", order=90))
+        r.register_panel(r.Panel("orgs", "orgs/panel_dashboard.html", panels.dashboard_context, order=10,
+                                 title="组织与建会"))
+        r.register_api_router(r.ApiRouter("gonghui.orgs.api:router", order=20))
+        r.register_urls(r.UrlMount("orgs/", "gonghui.orgs.urls", order=20))
+        r.register_urls(r.UrlMount("pick/", "gonghui.orgs.picker_urls", order=21))
+        from django.urls import reverse
+
+        r.register_audit_target(r.AuditTarget("orgs.union", lambda o: reverse("orgs:union_detail", args=[o.pk])))
+        r.register_audit_target(r.AuditTarget("orgs.enterprise",
+                                              lambda o: reverse("orgs:enterprise_detail", args=[o.pk])))
+        r.register_audit_target(r.AuditTarget(
+            "orgs.coverage", lambda o: reverse("orgs:enterprise_detail", args=[o.enterprise_id]),
+            name=lambda o: f"{o.enterprise.name} · {o.union.name}", related=("enterprise", "union")))
+        r.register_demo_step(r.DemoStep("orgs", demo_step.run, order=10))
 
         from gonghui.core.schedule import Periodic, register_periodic
 

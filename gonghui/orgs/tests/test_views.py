@@ -356,10 +356,13 @@ def test_dashboard_renders_with_pinned_queries(client_as, dongcheng, django_asse
     # the orgs panel: the user's scope, then three aggregate queries whatever the size of the scope
     with django_assert_max_num_queries(4):
         dashboard_context(dongcheng)
-    # the whole 工作台 (session, user, scope, menu and every app's panel); raise only for a new panel's constant cost
+    # the 工作台 frame (session, user, the shell's one assignments query) and the orgs panel on its own route
     c = client_as("dongcheng")
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(6):
         r = c.get(reverse("dashboard"))
+    assert r.status_code == 200 and 'hx-get="/panels/orgs/"' in r.content.decode()
+    with django_assert_max_num_queries(10):
+        r = c.get(reverse("panel", args=["orgs"]))
     assert r.status_code == 200 and 'data-testid="org-counts"' in r.content.decode()
 
 
