@@ -1,7 +1,8 @@
 """`make bench`: page and API timings on a city-scale database (台州市规模: 9,394 unions, ~29k enterprises),
 then the roster import and the join burst benchmarks.
 
-    .venv/bin/python bench/run.py [--requests 30] [--keep] [--db sqlite|postgres] [--only pages|import|join] [--full]
+    .venv/bin/python bench/run.py [--requests 30] [--keep] [--db sqlite|postgres] [--only pages|import|join|export]
+                                  [--full] [--export-scale district|city]
 
 For each database — a temporary SQLite file always, and PostgreSQL too when DATABASE_URL names one (the script
 creates a separate database `gonghui_bench` on that server and drops it afterwards) — a child process migrates,
@@ -23,6 +24,9 @@ passed through), their output shown as it comes and their figures repeated at th
   names a server;
 - `bench/bench_join.py --seconds 60`: the join burst over HTTP (on SQLite, and PostgreSQL when DATABASE_URL
   names a server; --db narrows it).
+- `bench/bench_export.py --runs 3`: the district's member export (110k rows) as the download centre's background
+  job, masked and unmasked (on SQLite, and a scratch PostgreSQL database `gonghui_bench_export` when DATABASE_URL
+  names a server); `--export-scale city` runs it on the city's ~1.03M members.
 --only runs one part; --db sqlite|postgres (formerly --only sqlite|postgres, still accepted) one database.
 """
 
@@ -109,7 +113,7 @@ def run_script(label: str, cmd: list[str], keep: tuple[str, ...], database_url: 
 
 
 def parent(args: argparse.Namespace) -> int:
-    parts = {"pages", "import", "join"} if not args.only else {args.only}
+    parts = {"pages", "import", "join", "export"} if not args.only else {args.only}
     pg_url = os.environ.get("DATABASE_URL", "")
     has_pg = pg_url.startswith(("postgres://", "postgresql://"))
     summary: list[str] = []
@@ -137,6 +141,8 @@ def parent(args: argparse.Namespace) -> int:
                 if db == "postgres":
                     _pg_execute(pg_url, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
             summary += [f"名册导入 {db}（bench_import.py，med 为 3 次的中位数）:", *[f"  {x}" for x in lines]]
+    if "export" in parts:
+        summary += bench_export(args, dbs, pg_url)
     if "join" in parts and dbs:
         # bench_join.py makes (and drops) its own databases, on the server DATABASE_URL names
         cmd = [sys.executable, str(ROOT / "bench" / "bench_join.py"), "--seconds", "60", "--db", ",".join(dbs)]
@@ -147,6 +153,27 @@ def parent(args: argparse.Namespace) -> int:
         print("\n" + "\n".join(summary))
     print("\n联动引擎基准另行运行：make bench-linkage（bench/linkage/）")
     return 0
+
+
+def bench_export(args: argparse.Namespace, dbs: list[str], pg_url: str) -> list[str]:
+    """bench/bench_export.py: the district's member export as a background job, masked and unmasked, median of 3,
+    on SQLite (var/bench/export-district.sqlite3) and on a scratch PostgreSQL database `<bench db>_export`."""
+    cmd = [sys.executable, str(ROOT / "bench" / "bench_export.py"), "--runs", "3", "--scale", args.export_scale]
+    summary: list[str] = []
+    for db in dbs:
+        scratch = f"{BENCH_DB}_export"
+        run_cmd = cmd + (["--keep"] if args.keep and db == "sqlite" else [])
+        if db == "postgres":
+            _pg_execute(pg_url, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+            _pg_execute(pg_url, f"CREATE DATABASE {scratch}")
+        try:
+            lines = run_script(f"会员导出基准（{db}）", run_cmd, keep=("export-", "!!"),
+                               database_url=_pg_admin_url(pg_url, scratch) if db == "postgres" else None)
+        finally:
+            if db == "postgres":
+                _pg_execute(pg_url, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+        summary += [f"会员导出 {db}（bench_export.py，后台任务，3 次中位数）:", *[f"  {x}" for x in lines]]
+    return summary
 
 
 def bench_pages(args: argparse.Namespace) -> None:
@@ -327,10 +354,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=30, help="每个用例的计时请求数（至少 30）")
     parser.add_argument("--keep", action="store_true", help="保留并复用基准数据库")
     parser.add_argument("--db", choices=("sqlite", "postgres"), help="只测一种数据库")
-    parser.add_argument("--only", choices=("pages", "import", "join", "sqlite", "postgres"),
-                        help="只运行一部分：pages 页面与接口，import 名册导入，join 扫码入会并发"
+    parser.add_argument("--only", choices=("pages", "import", "join", "export", "sqlite", "postgres"),
+                        help="只运行一部分：pages 页面与接口，import 名册导入，join 扫码入会并发，export 会员导出"
                         "（sqlite/postgres 为旧用法，等同 --db）")
     parser.add_argument("--full", action="store_true", help="名册导入也测 100 万行（耗时约十分钟）")
+    parser.add_argument("--export-scale", choices=("district", "city"), default="district",
+                        help="会员导出基准的数据规模（city 约 103 万会员，建库约数分钟）")
     parser.add_argument("--child", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only in ("sqlite", "postgres"):

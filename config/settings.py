@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "gonghui.accounts",
     "gonghui.orgs",
     "gonghui.members",
+    "gonghui.downloads",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,17 @@ RATELIMIT_USE_CACHE = "default"
 
 # 扫码入会 / e-card SMS login (gonghui/members/sms.py documents the backend interface for a real gateway).
 GONGHUI_SMS_BACKEND = os.environ.get("GONGHUI_SMS_BACKEND", "gonghui.members.sms.FileSmsBackend")
+
+# --- client IP and public-join limits (owned by members: gonghui/members/ratelimits.py) ------------------------
+# Rate limits key on the real client IP. Behind a reverse proxy, list the proxies' CIDRs (comma-separated) in
+# GONGHUI_TRUSTED_PROXIES; the client IP header (default X-Forwarded-For) is read ONLY when REMOTE_ADDR is one of
+# them. Default: trust none (the header is ignored, a client cannot forge it).
+GONGHUI_TRUSTED_PROXIES = [c.strip() for c in os.environ.get("GONGHUI_TRUSTED_PROXIES", "").split(",") if c.strip()]
+GONGHUI_CLIENT_IP_HEADER = os.environ.get("GONGHUI_CLIENT_IP_HEADER", "X-Forwarded-For")
+# Distinct ID numbers one client IP may try on the public join: everyday, and during a union's 活动模式.
+GONGHUI_JOIN_DISTINCT_IP = os.environ.get("GONGHUI_JOIN_DISTINCT_IP", "100/h")
+GONGHUI_JOIN_EVENT_DISTINCT_IP = os.environ.get("GONGHUI_JOIN_EVENT_DISTINCT_IP", "5000/h")
+# --- end of the members block ------------------------------------------------------------------------------------
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if os.environ.get("GONGHUI_TASKS_IMMEDIATE") == "1":

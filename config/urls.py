@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("orgs/", include("gonghui.orgs.urls")),
     path("members/", include("gonghui.members.urls")),
+    path("downloads/", include("gonghui.downloads.urls")),
     path("", include("gonghui.members.join_urls")),  # /join/<code>/, /card/, /join-admin/<id>/ (namespace "join")
     path("", include("gonghui.core.urls")),
 ]

@@ -3,9 +3,11 @@ partition of the rows cleans to the same features).
 
 Output columns of ``prepare``:
 ``row`` (1-based), ``name_norm`` (NFKC, simplified, upper, no punctuation, region brackets removed),
-``core`` (字号+行业, region and legal form stripped), ``zh`` (字号), ``trade`` (行业), ``form`` (legal-form
-class), ``branch`` (branch qualifier+marker, "" for a head office), ``county``/``pref`` (canonical, ""
-unknown), ``uscc``/``org`` (valid codes only, "" otherwise), ``zh_py`` (fuzzy pinyin of 字号), ``addr``,
+``core`` (字号+行业, region and legal form stripped), ``zh`` (字号, with the branch appended for a branch
+and the name's region prefixed for a business without 字号), ``trade`` (行业), ``form`` (legal-form
+class), ``branch`` (branch qualifier+marker, "" for a head office; regions in short form), ``county``/``pref`` (canonical, ""
+unknown), ``uscc``/``org`` (valid codes only, "" otherwise), ``zh_py``/``branch_py`` (fuzzy pinyin of
+字号 and branch), ``addr``,
 ``headcount``.
 """
 
@@ -16,8 +18,8 @@ from functools import lru_cache
 import polars as pl
 
 from linkage.codes import USCC_ALPHABET
-from linkage.regions import alias_table, region_pattern
-from linkage.vocab import BRANCH_MARKERS, FORMS, TRADES, alternation
+from linkage.regions import alias_table, region_pattern, short_name
+from linkage.vocab import BRANCH_MARKERS, COMPANY_FORMS, FORMS, GENERIC_WORDS, PARENT_MARKERS, TRADES, alternation
 
 FEATURES: tuple[str, ...] = (
     "row",
@@ -32,6 +34,7 @@ FEATURES: tuple[str, ...] = (
     "uscc",
     "org",
     "zh_py",
+    "branch_py",
     "addr",
     "headcount",
 )
@@ -46,7 +49,7 @@ def t2s_phrases() -> dict[str, str]:
     cc = opencc.OpenCC("s2t")
     tw = opencc.OpenCC("s2tw")
     out: dict[str, str] = {}
-    for w in (*TRADES, *FORMS, *BRANCH_MARKERS):
+    for w in (*TRADES, *FORMS, *BRANCH_MARKERS, *PARENT_MARKERS, *GENERIC_WORDS):
         for conv in (cc, tw):
             t = conv.convert(w)
             simple = "".join(t2s_map().get(c, c) for c in t)
@@ -141,14 +144,23 @@ def _patterns() -> dict[str, str]:
     return {
         "reg": reg,
         "bracket_region": rf"\((?:{reg})+\)",
-        "marker": rf"({alternation(BRANCH_MARKERS)})$",
-        "parent_qual": rf"^(.*(?:{forms}))(.*)$",
+        "marker": rf"({alternation([*BRANCH_MARKERS, *PARENT_MARKERS])})$",
+        "branch_only": rf"^(?:{alternation(BRANCH_MARKERS)})$",
+        "parent_qual": rf"^(.*?(?:{alternation(COMPANY_FORMS)}))(.*)$",
         "trail_region": rf"^(.+?)((?:{reg})*)$",
         "lead_region": rf"^((?:{reg})+)",
         "form": rf"((?:{forms}))$",
         "group_form": r"集团$",
         "trade": rf"^(.+?)((?:{alternation(TRADES)})+)$",
+        "generic": rf"^(?:{alternation([*TRADES, *GENERIC_WORDS])})+$",
     }
+
+
+@lru_cache(maxsize=1)
+def _region_short_forms() -> tuple[list[str], list[str]]:
+    """Full division names and their short forms (台州市 → 台州), for comparing branch qualifiers."""
+    full = sorted((a for a in alias_table() if short_name(a) != a), key=lambda a: (-len(a), a))
+    return full, [short_name(a) for a in full]
 
 
 def _resolve_regions(text: str) -> tuple[str, str]:
@@ -202,6 +214,13 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
     out = df.lazy().with_columns(name_norm=normalize_name_expr(pl.col("name")))
     # branch: "<parent with legal form><qualifier><marker>"; the qualifier (often a county) is kept
     out = out.with_columns(marker=pl.col("name_norm").str.extract(pats["marker"], 1).fill_null(""))
+    # a parent marker (经营部, 加油站, 营业厅 …) names a branch only after a company form
+    head = pl.col("name_norm").str.slice(0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars())
+    out = out.with_columns(
+        marker=pl.when(pl.col("marker").str.contains(pats["branch_only"]) | head.str.contains(pats["parent_qual"]))
+        .then(pl.col("marker"))
+        .otherwise(pl.lit(""))
+    )
     out = out.with_columns(
         body=pl.when(pl.col("marker") != "")
         .then(pl.col("name_norm").str.slice(0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars()))
@@ -221,11 +240,17 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         .then(pq.struct.field("2"))
         .otherwise(tr.struct.field("2").fill_null("")),
     )
+    full, short = _region_short_forms()
     out = out.with_columns(
         branch=pl.when(pl.col("marker") == "")
         .then(pl.lit(""))
-        .otherwise(pl.col("qual").str.replace(r"(?:市|区|县)$", "") + pl.col("marker")),
-        name_region=pl.col("parent").str.extract(pats["lead_region"], 1).fill_null(""),
+        .otherwise(
+            pl.col("qual").str.replace_many(full, short, leftmost=True).str.replace(r"(?:市|区|县)$", "")
+            + pl.col("marker")
+        ),
+        # the branch qualifier places a branch (…有限公司黄岩分公司 is in 黄岩)
+        name_region=pl.col("parent").str.extract(pats["lead_region"], 1).fill_null("")
+        + pl.col("qual").str.extract(pats["lead_region"], 1).fill_null(""),
         p1=pl.col("parent").str.replace(pats["lead_region"], ""),
     )
     out = out.with_columns(p1=pl.when(pl.col("p1") == "").then(pl.col("parent")).otherwise(pl.col("p1")))
@@ -258,9 +283,6 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         addr_norm=normalize_name_expr(pl.col("address")),
     ).with_columns(addr_region=pl.col("addr_norm").str.extract(pats["lead_region"], 1).fill_null(""))
     collected = out.collect()
-    # pinyin per distinct 字号 through a dict: cheaper than an automaton over 20k characters
-    zh_py = {z: "".join(pmap.get(c, c) for c in z) for z in collected["zh"].unique().to_list()}
-    collected = collected.with_columns(zh_py=pl.col("zh").replace_strict(zh_py, return_dtype=pl.Utf8))
     county_src = collected["county"].fill_null("").str.normalize("NFKC").str.replace_all(r"\s", "")
     c_map, p_map = _region_lookup(pl.concat([county_src, collected["name_region"], collected["addr_region"]]))
     collected = collected.with_columns(
@@ -293,6 +315,26 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("p_addr") != "")
         .then(pl.col("p_addr"))
         .otherwise(pl.col("p_name")),
+    )
+    # a business without 字号 (台州市保安服务公司) is told apart by its region only: the region joins the 字号;
+    # a branch is told apart from its parent and siblings by its qualifier: the branch joins the 字号
+    region_key = (
+        pl.when(pl.col("c_name") != "")
+        .then(pl.col("c_name"))
+        .when(pl.col("p_name") != "")
+        .then(pl.col("p_name"))
+        .otherwise(pl.col("name_region").str.replace_many(full, short, leftmost=True))
+    )
+    collected = collected.with_columns(
+        zh=pl.when(pl.col("core").str.contains(pats["generic"])).then(region_key + pl.col("zh")).otherwise(pl.col("zh"))
+        + pl.col("branch")
+    )
+    # pinyin per distinct 字号 through a dict: cheaper than an automaton over 20k characters
+    values = pl.concat([collected["zh"], collected["branch"]]).unique().to_list()
+    py = {z: "".join(pmap.get(c, c) for c in z) for z in values}
+    collected = collected.with_columns(
+        zh_py=pl.col("zh").replace_strict(py, return_dtype=pl.Utf8),
+        branch_py=pl.col("branch").replace_strict(py, return_dtype=pl.Utf8),
     )
     # every feature but the first (row) and the last two (addr, headcount), which are finished here
     return collected.select(

@@ -6,6 +6,7 @@ steps partition by partition and reach the same answer.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -14,7 +15,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from linkage.clean import prepare
 from linkage.schema import standardize
 
-OUTPUT: tuple[str, ...] = ("right_row", "left_row", "score", "rule")
+OUTPUT: tuple[str, ...] = ("right_row", "left_row", "score", "rule", "decision", "candidate_row")
 EXPLAIN: tuple[str, ...] = ("right_name", "left_name", "agreed", "vetoed")
 KEY_TYPES: tuple[str, ...] = ("core", "zh", "pinyin", "head+trade", "tail+trade", "bigram", "county+name")
 
@@ -22,16 +23,22 @@ KEY_TYPES: tuple[str, ...] = ("core", "zh", "pinyin", "head+trade", "tail+trade"
 @dataclass(frozen=True)
 class Options:
     """Matching options. ``threshold`` is the posterior probability a name match needs;
-    ``max_block_pairs`` caps one block (prefecture, key) so a frequent key cannot explode."""
+    ``review_threshold`` the probability from which an unmatched best candidate is put up for review;
+    ``max_block_pairs`` caps one block (prefecture, key) so a frequent key cannot explode (exact
+    names never depend on it); ``max_block_left`` caps the registry rows of a block of any key but the
+    core name, so that the pairs per source row stay bounded as the registry grows."""
 
     threshold: float = 0.8
+    review_threshold: float = 0.5
     max_block_pairs: int = 2_000
+    max_block_left: int = 100
     explain: bool = False
     # m probabilities (P(level | same firm)); u probabilities come from the data (see Stats)
     m: dict[str, float] = field(
         default_factory=lambda: {
             "zh_exact": 0.84,
             "zh_pinyin": 0.08,
+            "name_homophone": 0.5,
             "zh_edit1": 0.05,
             "zh_close": 0.02,
             "zh_other": 0.01,
@@ -70,14 +77,18 @@ def _u_one_substitution(zh_count: dict[str, int]) -> dict[int, float]:
     """P(two random registry 字号 of length n differ in exactly one position), per n in 2..6, from
     the positional character frequencies (the u of the "one character off" level)."""
     out: dict[int, float] = {}
+    positions: dict[int, list[dict[str, int]]] = {n: [{} for _ in range(n)] for n in range(2, 7)}
+    totals = dict.fromkeys(range(2, 7), 0)
+    # one pass over the 字号 (integer sums, so the order of the pass does not matter)
+    for z, c in zh_count.items():
+        n = len(z)
+        if 2 <= n <= 6:
+            totals[n] += c
+            for i, ch in enumerate(z):
+                slot = positions[n][i]
+                slot[ch] = slot.get(ch, 0) + c
     for n in range(2, 7):
-        pos: list[dict[str, int]] = [{} for _ in range(n)]
-        total = 0
-        for z, c in sorted(zh_count.items()):
-            if len(z) == n:
-                total += c
-                for i, ch in enumerate(z):
-                    pos[i][ch] = pos[i].get(ch, 0) + c
+        pos, total = positions[n], totals[n]
         if total < 50:
             out[n] = 0.02 if n == 2 else 1e-3
             continue
@@ -135,42 +146,93 @@ def compute_stats(left: pl.DataFrame, right: pl.DataFrame) -> Stats:
     return stats_from_counts(left.height, right.height, counts, _value_counts(left, "zh"), _value_counts(left, "zh_py"))
 
 
-def code_matches(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
-    """Right rows decided by a code: ``right_row, left_row, rule`` with rule ``uscc`` (same valid
-    USCC) or ``org_code`` (same organisation code, unless both sides carry different valid USCCs).
-    Among several left rows with the code, the smallest cleaned name (then row) wins, so the choice
-    does not depend on row order."""
-    lcols = left.select(pl.col("row").alias("left_row"), pl.col("name_norm").alias("name_l"), "uscc", "org")
+def names_disagree(zh_l: pl.Expr, zh_r: pl.Expr) -> pl.Expr:
+    """True when two 字号 have nothing in common: under half of the shorter one's characters occur
+    in the other (a code shared by such names is more likely a typo that happens to be valid)."""
+    shared = zh_l.str.split("").list.set_intersection(zh_r.str.split("")).list.len()
+    shorter = pl.min_horizontal(zh_l.str.len_chars(), zh_r.str.len_chars())
+    return (2 * shared < shorter) & (zh_l != zh_r)
 
-    def first(pairs: pl.DataFrame, rule: str) -> pl.DataFrame:
-        return (
-            pairs.sort(["row", "name_l", "left_row"])
-            .group_by("row", maintain_order=True)
-            .first()
-            .select("row", "left_row", rule=pl.lit(rule))
-        )
 
-    by_uscc = first(
+def pick_codes(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Decide code pairs ``row, left_row, name_l, rule, zh, zh_l`` (rule uscc or org_code): per right
+    row the smallest cleaned left name (then row) of its best rule wins, so the choice does not depend on
+    row order. An organisation-code pair whose names disagree (``names_disagree``) is a ``review``, not a
+    match. Returns ``right_row, left_row, rule, decision``."""
+    ranked = pairs.with_columns(
+        decision=pl.when((pl.col("rule") == "org_code") & names_disagree(pl.col("zh_l"), pl.col("zh")))
+        .then(pl.lit("review"))
+        .otherwise(pl.lit("match")),
+    ).with_columns(
+        rank=pl.when(pl.col("rule") == "uscc").then(0).when(pl.col("decision") == "match").then(1).otherwise(2)
+    )
+    return (
+        ranked.sort(["row", "rank", "name_l", "left_row"])
+        .group_by("row", maintain_order=True)
+        .first()
+        .select(right_row="row", left_row="left_row", rule="rule", decision="decision")
+    )
+
+
+def code_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """Every (right, left) pair sharing a valid USCC (rule ``uscc``) or an organisation code (rule
+    ``org_code``, unless both sides carry different valid USCCs), with the names ``pick_codes`` needs."""
+    lcols = left.select(pl.col("row").alias("left_row"), pl.col("name_norm").alias("name_l"), "uscc", "org", zh_l="zh")
+    by_uscc = (
         right.filter(pl.col("uscc") != "")
-        .select("row", "uscc")
-        .join(lcols.filter(pl.col("uscc") != "").select("left_row", "name_l", "uscc"), on="uscc"),
-        "uscc",
+        .select("row", "uscc", "zh")
+        .join(lcols.filter(pl.col("uscc") != "").select("left_row", "name_l", "uscc", "zh_l"), on="uscc")
+        .select("row", "left_row", "name_l", "zh", "zh_l", rule=pl.lit("uscc"))
     )
-    by_org = first(
+    by_org = (
         right.filter(pl.col("org") != "")
-        .select("row", "org", "uscc")
-        .join(by_uscc.select("row"), on="row", how="anti")
+        .select("row", "org", "uscc", "zh")
         .join(lcols.filter(pl.col("org") != "").rename({"uscc": "uscc_l"}), on="org")
-        .filter(~((pl.col("uscc") != "") & (pl.col("uscc_l") != "") & (pl.col("uscc") != pl.col("uscc_l")))),
-        "org_code",
+        .filter(~((pl.col("uscc") != "") & (pl.col("uscc_l") != "") & (pl.col("uscc") != pl.col("uscc_l"))))
+        .select("row", "left_row", "name_l", "zh", "zh_l", rule=pl.lit("org_code"))
     )
-    return pl.concat([by_uscc, by_org]).rename({"row": "right_row"}).select("right_row", "left_row", "rule")
+    return pl.concat([by_uscc, by_org])
+
+
+def code_matches(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """Right rows decided by a code: ``right_row, left_row, rule, decision`` (see ``pick_codes``)."""
+    return pick_codes(code_pairs(left, right))
+
+
+def exact_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """Pairs whose cleaned names are equal and whose codes and counties do not conflict:
+    ``row, left_row, same_county`` (whatever the prefecture; no block and no cap)."""
+    lcols = left.filter(pl.col("name_norm") != "").select(
+        "name_norm", left_row="row", uscc_l="uscc", org_l="org", county_l="county"
+    )
+    return (
+        right.filter(pl.col("name_norm") != "")
+        .select("row", "name_norm", "uscc", "org", "county")
+        .join(lcols, on="name_norm")
+        .filter(
+            ~((pl.col("uscc") != "") & (pl.col("uscc_l") != "") & (pl.col("uscc") != pl.col("uscc_l")))
+            & ~((pl.col("org") != "") & (pl.col("org_l") != "") & (pl.col("org") != pl.col("org_l")))
+            & ~((pl.col("county") != "") & (pl.col("county_l") != "") & (pl.col("county") != pl.col("county_l")))
+        )
+        .select("row", "left_row", same_county=(pl.col("county") != "") & (pl.col("county") == pl.col("county_l")))
+    )
+
+
+def pick_exact(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Per right row the exact-name pair agreeing on county first, then the lowest left row:
+    ``right_row, left_row``."""
+    return (
+        pairs.sort(["row", "same_county", "left_row"], descending=[False, True, False])
+        .group_by("row", maintain_order=True)
+        .first()
+        .select(right_row="row", left_row="left_row")
+    )
 
 
 def key_list(df: pl.DataFrame) -> pl.Series:
     """Per row of a prepared frame, its distinct blocking keys (a list column named ``keys``):
     the core name, the 字号, its fuzzy pinyin, first or last character of the 字号 with the trade,
-    2-grams of a long 字号, and county + full cleaned name."""
+    2-grams of a long 字号 (equal cleaned names need no key: ``exact_pairs`` joins them)."""
     zh_len = pl.col("zh").str.len_chars()
     keys = [
         pl.concat_str(pl.lit("c|"), pl.col("core")),
@@ -184,39 +246,60 @@ def key_list(df: pl.DataFrame) -> pl.Series:
         ),
         pl.when(zh_len >= 3).then(pl.concat_str(pl.lit("g|"), pl.col("zh").str.slice(0, 2))),
         pl.when(zh_len >= 3).then(pl.concat_str(pl.lit("g|"), pl.col("zh").str.slice(-2, 2))),
-        pl.when(pl.col("county") != "").then(pl.concat_str(pl.lit("n|"), pl.col("county"), pl.col("name_norm"))),
     ]
     return df.select(keys=pl.concat_list(keys).list.drop_nulls().list.unique(maintain_order=True))["keys"]
 
 
-def block_keys(df: pl.DataFrame, prefectures: list[str]) -> pl.DataFrame:
-    """Blocking keys ``row, p, key`` of a prepared frame. A row whose prefecture is unknown is
-    repeated under every prefecture in ``prefectures`` and under "" so that the blocks of one
-    prefecture hold every row that could match in it."""
-    base = df.select("row", "pref").with_columns(key=key_list(df)).explode("key").drop_nulls("key")
-    every = pl.DataFrame({"p": [*prefectures, ""]}, schema={"p": pl.Utf8})
-    known = base.filter(pl.col("pref") != "").with_columns(p=pl.col("pref"))
-    unknown = base.filter(pl.col("pref") == "").join(every, how="cross")
-    return pl.concat([known.select("row", "p", "key"), unknown.select("row", "p", "key")])
+def row_keys(df: pl.DataFrame) -> pl.DataFrame:
+    """Blocking keys ``row, pref, key`` of a prepared frame, one row per (row, key)."""
+    return df.select("row", "pref").with_columns(key=key_list(df)).explode("key").drop_nulls("key")
 
 
-def candidate_pairs(
-    lkeys: pl.DataFrame, rkeys: pl.DataFrame, lpref: pl.DataFrame, rpref: pl.DataFrame, max_block_pairs: int
-) -> pl.DataFrame:
-    """Distinct ``l, r`` pairs sharing a block (prefecture, key) whose size (left × right) is at most
-    ``max_block_pairs``; a pair of two prefecture-unknown rows only meets in block prefecture ""."""
-    ln = lkeys.group_by("p", "key").len("nl")
-    rn = rkeys.group_by("p", "key").len("nr")
-    ok = ln.join(rn, on=["p", "key"]).filter(pl.col("nl") * pl.col("nr") <= max_block_pairs).select("p", "key")
+# keys whose blocks are also capped by their registry rows: all but the core name (字号+行业)
+BOUNDED_KEY = r"^[^c]\|"
+
+
+def block_ok(nl: pl.Expr, nr: pl.Expr, key: pl.Expr, opts: Options) -> pl.Expr:
+    """Whether a block of ``nl`` registry and ``nr`` source rows under ``key`` is compared."""
+    return (nl * nr <= opts.max_block_pairs) & ((nl <= opts.max_block_left) | ~key.str.contains(BOUNDED_KEY))
+
+
+def candidate_pairs(lkeys: pl.DataFrame, rkeys: pl.DataFrame, opts: Options, both_unknown: bool) -> pl.DataFrame:
+    """Distinct ``l, r`` pairs sharing a key whose block (left × right rows with the key) holds at
+    most ``max_block_pairs`` pairs (see ``block_ok``). The frames are one prefecture's block (its rows plus every row of
+    unknown prefecture); a pair of two unknown-prefecture rows is kept only when ``both_unknown``
+    (the block of unknowns), so every pair meets in exactly one block."""
+    ln = lkeys.group_by("key").len("nl")
+    rn = rkeys.group_by("key").len("nr")
+    ok = ln.join(rn, on="key").filter(block_ok(pl.col("nl"), pl.col("nr"), pl.col("key"), opts)).select("key")
     pairs = (
-        lkeys.join(ok, on=["p", "key"])
-        .rename({"row": "l"})
-        .join(rkeys.rename({"row": "r"}), on=["p", "key"])
-        .join(lpref.rename({"row": "l", "pref": "pl"}), on="l")
-        .join(rpref.rename({"row": "r", "pref": "pr"}), on="r")
-        .filter((pl.col("p") == "") | (pl.col("pl") != "") | (pl.col("pr") != ""))
+        lkeys.join(ok, on="key")
+        .rename({"row": "l", "pref": "pl"})
+        .join(rkeys.rename({"row": "r", "pref": "pr"}), on="key")
     )
+    if not both_unknown:
+        pairs = pairs.filter((pl.col("pl") != "") | (pl.col("pr") != ""))
     return pairs.select("l", "r").unique()
+
+
+def blocks(left: pl.DataFrame, right: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+    """The prefecture blocks ``(prefecture, left rows, right rows)``, one at a time: each known
+    prefecture's rows plus the rows of unknown prefecture, then ("", unknowns, unknowns). Sorted, so
+    any backend that visits the same blocks meets the same pairs; only one block is held at a time."""
+    lu, ru = left.filter(pl.col("pref") == ""), right.filter(pl.col("pref") == "")
+    prefs = sorted(set(left["pref"].unique().to_list()) | set(right["pref"].unique().to_list()) - {""})
+    lcount = dict(left.group_by("pref").len().iter_rows())
+    rcount = dict(right.group_by("pref").len().iter_rows())
+    for p in prefs:
+        nl, nr = lcount.get(p, 0), rcount.get(p, 0)
+        if (nl or lu.height) and (nr or ru.height) and (nl or nr):
+            yield (
+                p,
+                pl.concat([left.filter(pl.col("pref") == p), lu]),
+                pl.concat([right.filter(pl.col("pref") == p), ru]),
+            )
+    if lu.height and ru.height:
+        yield "", lu, ru
 
 
 def _lg(x: float) -> float:
@@ -236,21 +319,41 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
     dist = list(map(Levenshtein.distance, zl, zr))
     addr_sim = list(map(JaroWinkler.normalized_similarity, pairs["addr_l"].to_list(), pairs["addr_r"].to_list()))
     nl = max(stats.n_left, 1)
-    zh_w = pl.Series("zh_w", [_lg(m["zh_exact"] * nl / max(stats.zh_count.get(z, 1), 1)) for z in zl])
-    py_w = pl.Series(
-        "py_w",
-        [_lg(m["zh_pinyin"] * nl / max(stats.py_count.get(p, 1), 1)) for p in pairs["zh_py_r"].to_list()],
+    # term frequencies looked up in Polars (a Python dict lookup per pair costs more than the scoring)
+    zh_n = pairs["zh_l"].replace_strict(stats.zh_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+    py_n = pairs["zh_py_r"].replace_strict(stats.py_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+    # the name outside its 字号, trade and branch (region, form) written the same on both sides; only
+    # asked of homophone pairs, the only ones it can change
+    homophone = (
+        (pairs["zh_py_l"] == pairs["zh_py_r"])
+        & (pairs["zh_l"] != pairs["zh_r"])
+        & (pairs["trade_l"] == pairs["trade_r"])
     )
+    sub = pairs.select("name_norm_l", "core_l", "branch_l", "name_norm_r", "core_r", "branch_r").filter(homophone)
+    same = [
+        a.replace(ca, "", 1).replace(ba, "", 1) == b.replace(cb, "", 1).replace(bb, "", 1)
+        for a, ca, ba, b, cb, bb in sub.iter_rows()
+    ]
+    rest = pl.Series("rest_same", [False] * pairs.height, dtype=pl.Boolean)
+    if same:
+        rest = rest.scatter(homophone.arg_true(), pl.Series(same, dtype=pl.Boolean))
     df = pairs.with_columns(
+        rest_same=rest,
         dist=pl.Series(dist, dtype=pl.Int64),
         addr_sim=pl.Series(addr_sim, dtype=pl.Float64),
-        zh_w=zh_w,
-        py_w=py_w,
+        zh_w=(m["zh_exact"] * nl / zh_n).log(2),
+        py_w=(m["zh_pinyin"] * nl / py_n).log(2),
     )
     zlen = pl.max_horizontal(pl.col("zh_l").str.len_chars(), pl.col("zh_r").str.len_chars())
+    # a slip of the ear inside an otherwise identical name (浙江康胜… / 浙江康盛…): the region, the trade,
+    # the form and the branch are all written the same
+    rest_same = pl.col("rest_same")
+    whole_homophone = (pl.col("trade_l") == pl.col("trade_r")) & rest_same
     name_w = (
         pl.when(pl.col("zh_l") == pl.col("zh_r"))
         .then(pl.col("zh_w"))
+        .when((pl.col("zh_py_l") == pl.col("zh_py_r")) & whole_homophone)
+        .then(pl.col("py_w") + _lg(m["name_homophone"] / m["zh_pinyin"]))
         .when(pl.col("zh_py_l") == pl.col("zh_py_r"))
         .then(pl.col("py_w"))
         # u of "one character off" falls steeply with length; estimated from the registry
@@ -320,7 +423,8 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
         pl.when((pl.col("org_l") != "") & (pl.col("org_r") != "") & (pl.col("org_l") != pl.col("org_r")))
         .then(pl.lit("org≠;"))
         .otherwise(pl.lit("")),
-        pl.when(pl.col("branch_l") != pl.col("branch_r")).then(pl.lit("branch≠;")).otherwise(pl.lit("")),
+        # a homophone slip inside a branch's qualifier is still that branch
+        pl.when(pl.col("branch_py_l") != pl.col("branch_py_r")).then(pl.lit("branch≠;")).otherwise(pl.lit("")),
         pl.when(trade_clash).then(pl.lit("trade≠;")).otherwise(pl.lit("")),
         pl.when((pl.col("county_l") != "") & (pl.col("county_r") != "") & (pl.col("county_l") != pl.col("county_r")))
         .then(pl.lit("county≠;"))
@@ -351,7 +455,7 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
     )
     df = df.with_columns(prob=(1.0 / (1.0 + (2.0 ** (-pl.col("weight").clip(-60, 60))))).round(4))
     parts = [
-        pl.concat_str(pl.lit(f"{label}:"), pl.col(c).round(1).cast(pl.Utf8))
+        pl.concat_str(pl.lit(f"{label}:"), pl.col(c).round(3).cast(pl.Utf8))
         for label, c in (
             ("name", "name_w"),
             ("trade", "trade_w"),
@@ -361,7 +465,21 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
             ("headcount", "head_w"),
         )
     ]
-    return df.with_columns(agreed=pl.concat_str(parts, separator=";"))
+    parts.append(pl.lit(f"prior:{round(prior, 3)}"))
+    # a name that is neither equal nor a homophone, with neither the county nor the address to back it,
+    # is "one character off with nothing else to decide": a cadre looks at it
+    same_county = (pl.col("county_l") != "") & (pl.col("county_l") == pl.col("county_r"))
+    unsure = (pl.col("zh_py_l") != pl.col("zh_py_r")) & ~same_county & (pl.col("addr_w") <= 0)
+    cls = (
+        pl.when(pl.col("veto") != "")
+        .then(pl.lit("vetoed"))
+        .when((pl.col("prob") >= opts.threshold) & ~unsure)
+        .then(pl.lit("match"))
+        .when((pl.col("prob") >= opts.threshold) | (pl.col("prob") >= opts.review_threshold))
+        .then(pl.lit("review"))
+        .otherwise(pl.lit("none"))
+    )
+    return df.with_columns(agreed=pl.concat_str(parts, separator=";"), cls=cls)
 
 
 def join_features(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
@@ -371,56 +489,119 @@ def join_features(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) 
     return pairs.join(lf, on="l").join(rf, on="r")
 
 
-def decide(scored: pl.DataFrame, threshold: float) -> pl.DataFrame:
-    """Per right row, the best non-vetoed pair (highest weight, then smallest cleaned left name, then
-    lowest left row, so ties do not depend on row order) when its
-    probability reaches ``threshold``: ``right_row, left_row, score, rule, agreed, vetoed, left_name``.
-    The rule is ``name`` when the cleaned names are equal, else ``fuzzy``."""
-    ok = scored.filter((pl.col("veto") == "") & (pl.col("prob") >= threshold))
-    best = (
-        ok.sort(["r", "weight", "name_norm_l", "l"], descending=[False, True, False, False])
-        .group_by("r", maintain_order=True)
-        .first()
-        .select(
-            right_row="r",
-            left_row="l",
-            score="prob",
-            rule=pl.when(pl.col("core_l") == pl.col("core_r")).then(pl.lit("name")).otherwise(pl.lit("fuzzy")),
-            agreed="agreed",
-            left_name="name_norm_l",
-        )
+_ORDER = ["r", "weight", "name_norm_l", "l"]
+_DESC = [False, True, False, False]
+WINNER_COLUMNS: tuple[str, ...] = ("l", "r", "weight", "prob", "veto", "agreed", "name_norm_l", "same_core", "cls")
+
+
+def winners(scored: pl.DataFrame) -> pl.DataFrame:
+    """Per right row and class (match, review, vetoed; see ``score_pairs``) the best pair by weight
+    (ties: smaller cleaned left name, then lower left row): a loss-free reduction, so blocks can be
+    decided piecewise and backends agree."""
+    keep = scored.filter(pl.col("cls") != "none").select(
+        *WINNER_COLUMNS[:-2], same_core=pl.col("core_l") == pl.col("core_r"), cls="cls"
     )
-    vetoed = (
-        scored.filter(pl.col("veto") != "")
-        .sort(["r", "weight", "name_norm_l", "l"], descending=[False, True, False, False])
-        .group_by("r", maintain_order=True)
-        .first()
-        .select(right_row="r", vetoed=pl.format("left {}: {}", pl.col("l"), pl.col("veto")))
+    return keep.sort(_ORDER, descending=_DESC).group_by("r", "cls", maintain_order=True).first().select(WINNER_COLUMNS)
+
+
+def decide(won: pl.DataFrame) -> pl.DataFrame:
+    """From ``winners`` (of every block): per right row the best ``match`` pair, the best ``review``
+    pair and the best vetoed pair. Columns ``right_row, left_row, score, rule, agreed`` (match),
+    ``review_row, review_score, review_rule, review_agreed`` and ``vetoed``."""
+    best = won.sort(_ORDER, descending=_DESC).group_by("r", "cls", maintain_order=True).first()
+    rule = pl.when(pl.col("same_core")).then(pl.lit("name")).otherwise(pl.lit("fuzzy"))
+    m = best.filter(pl.col("cls") == "match").select(
+        right_row="r", left_row="l", score="prob", rule=rule, agreed="agreed"
     )
-    return best.join(vetoed, on="right_row", how="full", coalesce=True)
+    rv = best.filter(pl.col("cls") == "review").select(
+        right_row="r", review_row="l", review_score="prob", review_rule=rule, review_agreed="agreed"
+    )
+    vetoed = best.filter(pl.col("cls") == "vetoed").select(
+        right_row="r", vetoed=pl.format("left {}: {}", pl.col("l"), pl.col("veto"))
+    )
+    return m.join(rv, on="right_row", how="full", coalesce=True).join(vetoed, on="right_row", how="full", coalesce=True)
 
 
 def assemble(
-    right: pl.DataFrame, codes: pl.DataFrame, names: pl.DataFrame, left: pl.DataFrame, explain: bool
+    right: pl.DataFrame,
+    codes: pl.DataFrame,
+    exact: pl.DataFrame,
+    names: pl.DataFrame,
+    left: pl.DataFrame,
+    explain: bool,
 ) -> pl.DataFrame:
-    """One output row per right row, in right-row order (codes win over names)."""
-    codes = codes.with_columns(score=pl.lit(1.0), agreed=pl.col("rule"))
-    named = names.filter(pl.col("left_row").is_not_null()).join(codes.select("right_row"), on="right_row", how="anti")
+    """One output row per right row, in right-row order. Precedence: a code match, an exact name, a
+    scored match; else a review (a code whose names disagree, then a scored candidate); else none."""
+    f64, i64, utf = pl.Float64, pl.Int64, pl.Utf8
+
+    def part(df: pl.DataFrame, prio: int, decision: str, **cols: pl.Expr) -> pl.DataFrame:
+        return df.select(
+            right_row=pl.col("right_row").cast(i64),
+            candidate_row=cols["candidate"].cast(i64),
+            score=cols["score"].cast(f64),
+            rule=cols["rule"].cast(utf),
+            agreed=cols["agreed"].cast(utf),
+            decision=pl.lit(decision),
+            prio=pl.lit(prio),
+        )
+
+    cm = codes.filter(pl.col("decision") == "match")
+    cr = codes.filter(pl.col("decision") == "review")
+    nm = names.filter(pl.col("left_row").is_not_null())
+    nr = names.filter(pl.col("review_row").is_not_null())
+    one = pl.lit(1.0)
     decided = pl.concat(
         [
-            codes.select("right_row", "left_row", "score", "rule", "agreed"),
-            named.select("right_row", "left_row", "score", "rule", "agreed"),
+            part(cm, 0, "match", candidate=pl.col("left_row"), score=one, rule=pl.col("rule"), agreed=pl.col("rule")),
+            part(
+                exact,
+                1,
+                "match",
+                candidate=pl.col("left_row"),
+                score=one,
+                rule=pl.lit("name"),
+                agreed=pl.lit("name:exact"),
+            ),
+            part(
+                nm,
+                2,
+                "match",
+                candidate=pl.col("left_row"),
+                score=pl.col("score"),
+                rule=pl.col("rule"),
+                agreed=pl.col("agreed"),
+            ),
+            part(
+                cr,
+                3,
+                "review",
+                candidate=pl.col("left_row"),
+                score=pl.lit(0.5),
+                rule=pl.col("rule"),
+                agreed=pl.lit("org_code:agree;name:disagree"),
+            ),
+            part(
+                nr,
+                4,
+                "review",
+                candidate=pl.col("review_row"),
+                score=pl.col("review_score"),
+                rule=pl.col("review_rule"),
+                agreed=pl.col("review_agreed"),
+            ),
         ]
     )
+    decided = decided.sort("right_row", "prio").group_by("right_row", maintain_order=True).first()
     out = (
         right.select(right_row="row", right_name="name_norm")
         .join(decided, on="right_row", how="left")
         .join(names.select("right_row", "vetoed"), on="right_row", how="left")
-        .join(left.select(left_row="row", left_name="name_norm"), on="left_row", how="left")
+        .join(left.select(candidate_row="row", left_name="name_norm"), on="candidate_row", how="left")
         .with_columns(
+            left_row=pl.when(pl.col("decision") == "match").then(pl.col("candidate_row")).cast(i64),
             rule=pl.col("rule").fill_null("none"),
             score=pl.col("score").fill_null(0.0),
-            left_row=pl.col("left_row").cast(pl.Int64),
+            decision=pl.col("decision").fill_null("none"),
             vetoed=pl.col("vetoed").fill_null(""),
             agreed=pl.col("agreed").fill_null(""),
             left_name=pl.col("left_name").fill_null(""),
@@ -438,44 +619,35 @@ def with_rows(df: pl.DataFrame) -> pl.DataFrame:
 def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl.DataFrame:
     """``match`` on frames already passed through ``clean.prepare``."""
     codes = code_matches(left, right)
-    todo = right.join(codes.select(row="right_row"), on="row", how="anti")
+    rest = right.join(codes.filter(pl.col("decision") == "match").select(row="right_row"), on="row", how="anti")
+    exact = pick_exact(exact_pairs(left, rest))
+    todo = rest.join(exact.select(row="right_row"), on="row", how="anti")
     stats = compute_stats(left, right)
-    prefs = sorted(set(left["pref"].unique().to_list()) | set(right["pref"].unique().to_list()) - {""})
-    lkeys = block_keys(left, prefs).partition_by("p", as_dict=True)
-    rkeys = block_keys(todo, prefs).partition_by("p", as_dict=True)
-    lpref, rpref = left.select("row", "pref"), todo.select("row", "pref")
-    # one prefecture at a time, as the Spark backend partitions: a pair meets in exactly one block
-    # prefecture, so the best of each prefecture's winners is the global winner
-    winners = []
-    for key in sorted(set(lkeys) & set(rkeys)):
-        pairs = candidate_pairs(lkeys[key], rkeys[key], lpref, rpref, opts.max_block_pairs)
+    # one prefecture block at a time (never all candidate pairs at once); every pair meets in
+    # exactly one block, so the best of the blocks' winners is the global winner
+    won = [empty_winners()]
+    for pref, lb, rb in blocks(left, todo):
+        pairs = candidate_pairs(row_keys(lb), row_keys(rb), opts, both_unknown=pref == "")
         if pairs.height:
-            winners.append(_winners(score_pairs(join_features(pairs, left, todo), stats, opts), opts.threshold))
-    scored = (
-        pl.concat(winners)
-        if winners
-        else _winners(
-            score_pairs(join_features(pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64}), left, todo), stats, opts),
-            opts.threshold,
-        )
-    )
-    names = decide(scored, opts.threshold)
-    return assemble(right, codes, names, left, opts.explain)
+            won.append(winners(score_pairs(join_features(pairs, lb, rb), stats, opts)))
+    names = decide(pl.concat(won))
+    return assemble(right, codes, exact, names, left, opts.explain)
 
 
-def _winners(scored: pl.DataFrame, threshold: float) -> pl.DataFrame:
-    """The pairs ``decide`` could pick from ``scored``: per right row the best acceptable pair and the
-    best vetoed pair (a loss-free reduction, so partitions can be decided piecewise)."""
-    keep = scored.select("l", "r", "weight", "prob", "veto", "agreed", "name_norm_l", "core_l", "core_r")
-    order = ["r", "weight", "name_norm_l", "l"]
-    desc = [False, True, False, False]
-    ok = keep.filter((pl.col("veto") == "") & (pl.col("prob") >= threshold))
-    bad = keep.filter(pl.col("veto") != "")
-    return pl.concat(
-        [
-            ok.sort(order, descending=desc).group_by("r", maintain_order=True).first(),
-            bad.sort(order, descending=desc).group_by("r", maintain_order=True).first(),
-        ]
+def empty_winners() -> pl.DataFrame:
+    """A ``winners`` frame with no rows."""
+    return pl.DataFrame(
+        schema={
+            "l": pl.Int64,
+            "r": pl.Int64,
+            "weight": pl.Float64,
+            "prob": pl.Float64,
+            "veto": pl.Utf8,
+            "agreed": pl.Utf8,
+            "name_norm_l": pl.Utf8,
+            "same_core": pl.Boolean,
+            "cls": pl.Utf8,
+        }
     )
 
 
@@ -484,8 +656,21 @@ def match(left: pl.DataFrame, right: pl.DataFrame, **options: object) -> pl.Data
 
     Columns are found by header synonyms (see ``schema.SYNONYMS``); a missing name column raises
     ``schema.InputError``. Returns one row per right row, in order, with ``right_row, left_row,
-    score, rule`` (1-based rows; ``left_row`` null when unmatched; ``rule`` in uscc, org_code, name,
-    fuzzy, none), plus ``right_name, left_name, agreed, vetoed`` when ``explain=True``.
-    Deterministic and independent of the order of rows. Options: see ``Options``."""
+    score, rule, decision, candidate_row`` (1-based rows; ``decision`` is match, review or none;
+    ``left_row`` is set only for a match; ``candidate_row`` is the matched row or the candidate a
+    cadre should review; ``rule`` in uscc, org_code, name, fuzzy, none), plus ``right_name,
+    left_name, agreed, vetoed`` when ``explain=True``. Deterministic and independent of the order of
+    rows. Options: see ``Options``."""
     opts = Options(**options)  # type: ignore[arg-type]
-    return match_prepared(prepare(with_rows(left)), prepare(with_rows(right)), opts)
+    return match_prepared(prepare_chunked(with_rows(left)), prepare_chunked(with_rows(right)), opts)
+
+
+PREPARE_CHUNK = 250_000
+
+
+def prepare_chunked(df: pl.DataFrame, chunk: int = PREPARE_CHUNK) -> pl.DataFrame:
+    """``clean.prepare`` in slices of ``chunk`` rows (it is row-wise, so the result is the same):
+    its intermediate columns then live for one slice only, which bounds peak memory."""
+    if df.height <= chunk:
+        return prepare(df)
+    return pl.concat([prepare(df.slice(i, chunk)) for i in range(0, df.height, chunk)], rechunk=True)

@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 _FEATURE_SCHEMA = (
     "row long, name_norm string, core string, zh string, trade string, form string, branch string, "
-    "county string, pref string, uscc string, org string, zh_py string, addr string, headcount long"
+    "county string, pref string, uscc string, org string, zh_py string, branch_py string, addr string, "
+    "headcount long"
 )
 _RAW_SCHEMA = "row long, name string, uscc string, org_code string, county string, address string, headcount string"
 _SCORED_SCHEMA = (
-    "l long, r long, weight double, prob double, veto string, agreed string, name_norm_l string, same_core boolean"
+    "l long, r long, weight double, prob double, veto string, agreed string, name_norm_l string, same_core boolean, "
+    "cls string"
 )
 
 
@@ -128,36 +130,59 @@ def match_spark(
     LK, RK = LK.cache(), RK.cache()
     L, R = LK.drop("keys"), RK.drop("keys")
 
-    # codes: exact joins; among several left rows the smallest cleaned name, then row, wins
-    first_code = Window.partitionBy("row").orderBy(F.asc("name_l"), F.asc("left_row"))
-
-    def first(pairs: DataFrame, rule: str) -> DataFrame:
-        return (
-            pairs.withColumn("k", F.row_number().over(first_code))
-            .filter(F.col("k") == 1)
-            .select("row", "left_row", F.lit(rule).alias("rule"))
-        )
-
+    # codes: exact joins in Spark; the (few) pairs are decided by the engine's own rule on the driver
     lu = L.filter(F.col("uscc") != "").select(
-        F.col("row").alias("left_row"), F.col("name_norm").alias("name_l"), "uscc"
+        F.col("row").alias("left_row"), F.col("name_norm").alias("name_l"), "uscc", F.col("zh").alias("zh_l")
     )
-    by_uscc = first(R.filter(F.col("uscc") != "").select("row", "uscc").join(lu, "uscc"), "uscc")
+    by_uscc = (
+        R.filter(F.col("uscc") != "")
+        .select("row", "uscc", "zh")
+        .join(lu, "uscc")
+        .select("row", "left_row", "name_l", "zh", "zh_l", F.lit("uscc").alias("rule"))
+    )
     lo = L.filter(F.col("org") != "").select(
         F.col("row").alias("left_row"),
         F.col("name_norm").alias("name_l"),
         "org",
         F.col("uscc").alias("uscc_l"),
+        F.col("zh").alias("zh_l"),
     )
-    by_org = first(
+    by_org = (
         R.filter(F.col("org") != "")
-        .select("row", "org", "uscc")
-        .join(by_uscc.select("row"), "row", "left_anti")
+        .select("row", "org", "uscc", "zh")
         .join(lo, "org")
-        .filter(~((F.col("uscc") != "") & (F.col("uscc_l") != "") & (F.col("uscc") != F.col("uscc_l")))),
-        "org_code",
+        .filter(~((F.col("uscc") != "") & (F.col("uscc_l") != "") & (F.col("uscc") != F.col("uscc_l"))))
+        .select("row", "left_row", "name_l", "zh", "zh_l", F.lit("org_code").alias("rule"))
     )
-    codes_s = by_uscc.unionByName(by_org).withColumnRenamed("row", "right_row").cache()
-    todo = R.join(codes_s.select(F.col("right_row").alias("row")), "row", "left_anti").cache()
+    codes = engine.pick_codes(_collect(by_uscc.unionByName(by_org)))
+    strong = codes.filter(pl.col("decision") == "match")
+    done_codes = spark.createDataFrame([(int(r),) for r in strong["right_row"].to_list()], "row long")
+    rest = R.join(done_codes, "row", "left_anti")
+    le = L.filter(F.col("name_norm") != "").select(
+        "name_norm",
+        F.col("row").alias("left_row"),
+        F.col("uscc").alias("uscc_l"),
+        F.col("org").alias("org_l"),
+        F.col("county").alias("county_l"),
+    )
+    exact_pairs = (
+        rest.filter(F.col("name_norm") != "")
+        .select("row", "name_norm", "uscc", "org", "county")
+        .join(le, "name_norm")
+        .filter(
+            ~((F.col("uscc") != "") & (F.col("uscc_l") != "") & (F.col("uscc") != F.col("uscc_l")))
+            & ~((F.col("org") != "") & (F.col("org_l") != "") & (F.col("org") != F.col("org_l")))
+            & ~((F.col("county") != "") & (F.col("county_l") != "") & (F.col("county") != F.col("county_l")))
+        )
+        .select(
+            "row", "left_row", ((F.col("county") != "") & (F.col("county") == F.col("county_l"))).alias("same_county")
+        )
+    )
+    exact = engine.pick_exact(_collect(exact_pairs))
+    done = spark.createDataFrame(
+        [(int(r),) for r in [*strong["right_row"].to_list(), *exact["right_row"].to_list()]], "row long"
+    )
+    todo = R.join(done, "row", "left_anti").cache()
 
     # every count the scores need, in one Spark job
     fields = ("county", "pref", "trade", "form", "zh", "zh_py")
@@ -193,10 +218,15 @@ def match_spark(
         return known.unionByName(unknown).repartition(parts, "p")
 
     lkeys = keyed(LK)
-    rkeys = keyed(RK.join(codes_s.select(F.col("right_row").alias("row")), "row", "left_anti"))
+    rkeys = keyed(RK.join(done, "row", "left_anti"))
     ln = lkeys.groupBy("p", "key").agg(F.count("*").alias("nl"))
     rn = rkeys.groupBy("p", "key").agg(F.count("*").alias("nr"))
-    ok = ln.join(rn, ["p", "key"]).filter(F.col("nl") * F.col("nr") <= opts.max_block_pairs).select("p", "key")
+    bounded = F.col("key").rlike(engine.BOUNDED_KEY)
+    ok = (
+        ln.join(rn, ["p", "key"])
+        .filter((F.col("nl") * F.col("nr") <= opts.max_block_pairs) & ((F.col("nl") <= opts.max_block_left) | ~bounded))
+        .select("p", "key")
+    )
     pairs = (
         lkeys.join(ok, ["p", "key"])
         .withColumnRenamed("row", "l")
@@ -213,7 +243,7 @@ def match_spark(
 
     def score(frame: pl.DataFrame) -> pl.DataFrame:
         s = engine.score_pairs(frame, stats, opts)
-        return s.select(
+        return s.filter(pl.col("cls") != "none").select(
             "l",
             "r",
             "weight",
@@ -222,6 +252,7 @@ def match_spark(
             "agreed",
             "name_norm_l",
             same_core=pl.col("core_l") == pl.col("core_r"),
+            cls="cls",
         )
 
     joined_ddl = ", ".join(
@@ -236,91 +267,16 @@ def match_spark(
     )
     joined = joined.select([c.split(" ")[0] for c in joined_ddl.split(", ")])
     scored = _map_rows(joined, score, joined_ddl, _SCORED_SCHEMA).cache()
-    order = Window.partitionBy("r").orderBy(F.desc("weight"), F.asc("name_norm_l"), F.asc("l"))
-    best = (
-        scored.filter((F.col("veto") == "") & (F.col("prob") >= opts.threshold))
-        .withColumn("k", F.row_number().over(order))
-        .filter(F.col("k") == 1)
-        .select(
-            F.col("r").alias("right_row"),
-            F.col("l").alias("left_row"),
-            F.col("prob").alias("score"),
-            F.when(F.col("same_core"), F.lit("name")).otherwise(F.lit("fuzzy")).alias("rule"),
-            "agreed",
-        )
-    )
-    vetoed = (
-        scored.filter(F.col("veto") != "")
-        .withColumn("k", F.row_number().over(order))
-        .filter(F.col("k") == 1)
-        .select(
-            F.col("r").alias("right_row"),
-            F.concat(F.lit("left "), F.col("l").cast("string"), F.lit(": "), F.col("veto")).alias("vetoed"),
-        )
-    )
+    # per right row and class the best pair (the engine's ``winners``), then the engine decides
+    order = Window.partitionBy("r", "cls").orderBy(F.desc("weight"), F.asc("name_norm_l"), F.asc("l"))
+    won = scored.withColumn("k", F.row_number().over(order)).filter(F.col("k") == 1).select(*engine.WINNER_COLUMNS)
+    names = engine.decide(pl.concat([engine.empty_winners(), _collect(won)]))
 
-    # one Spark job brings back everything the driver assembles
-    text, num, dbl = F.lit(None).cast("string"), F.lit(None).cast("long"), F.lit(None).cast("double")
-    cols = ("kind", "right_row", "left_row", "score", "rule", "agreed", "text")
+    def name_rows(side: DataFrame) -> pl.DataFrame:
+        """One side's normalised names, keyed by row (for --explain and the output's order)."""
+        return _collect(side.select("row", "name_norm"))
 
-    def name_rows(side: DataFrame, kind: str) -> DataFrame:
-        """One side's normalised names, keyed by row, for --explain."""
-        return side.select(
-            F.lit(kind).alias("kind"),
-            F.col("row").alias("right_row"),
-            num.alias("left_row"),
-            dbl.alias("score"),
-            text.alias("rule"),
-            text.alias("agreed"),
-            F.col("name_norm").alias("text"),
-        )
-
-    everything = (
-        best.select(
-            F.lit("best").alias("kind"),
-            "right_row",
-            "left_row",
-            "score",
-            "rule",
-            "agreed",
-            text.alias("text"),
-        )
-        .unionByName(
-            vetoed.select(
-                F.lit("vetoed").alias("kind"),
-                "right_row",
-                num.alias("left_row"),
-                dbl.alias("score"),
-                text.alias("rule"),
-                text.alias("agreed"),
-                F.col("vetoed").alias("text"),
-            )
-        )
-        .unionByName(
-            codes_s.select(
-                F.lit("code").alias("kind"),
-                "right_row",
-                "left_row",
-                dbl.alias("score"),
-                "rule",
-                text.alias("agreed"),
-                text.alias("text"),
-            )
-        )
-        .unionByName(name_rows(L, "lname"))
-        .unionByName(name_rows(R, "rname"))
-        .select(*cols)
-    )
-    result = _collect(everything)
-    part = {k: result.filter(pl.col("kind") == k) for k in ("best", "vetoed", "code", "lname", "rname")}
-    names = (
-        part["best"]
-        .select("right_row", "left_row", "score", "rule", "agreed")
-        .join(part["vetoed"].select("right_row", vetoed="text"), on="right_row", how="full", coalesce=True)
-    )
-    codes = part["code"].select("right_row", "left_row", "rule")
-    lnames = part["lname"].select(row="right_row", name_norm="text")
-    rnames = part["rname"].select(row="right_row", name_norm="text")
-    for frame in (LK, RK, codes_s, todo, scored):
+    lnames, rnames = name_rows(L), name_rows(R)
+    for frame in (LK, RK, todo, scored):
         frame.unpersist()
-    return engine.assemble(rnames, codes, names, lnames, opts.explain)
+    return engine.assemble(rnames, codes, exact, names, lnames, opts.explain)

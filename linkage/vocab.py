@@ -220,6 +220,63 @@ BRANCH_MARKERS: tuple[str, ...] = (
     "分中心",
     "分院",
     "分理处",
+    "支公司",
+    "代表处",
+    "营业所",
+)
+
+# markers that name a branch only after a parent's company form (…有限公司黄岩经营部, …有限公司东城加油站);
+# on their own they end a shop's name (黄岩顺发五金经营部)
+PARENT_MARKERS: tuple[str, ...] = ("经营部", "门市部", "服务部", "店", "门店", "加油站", "营业厅", "服务站", "站")
+
+# company forms a branch hangs off; the first one in a name ends the parent
+COMPANY_FORMS: tuple[str, ...] = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "总公司", "公司")
+
+# words of a business that carries no 字号 (台州市保安服务公司, 黄岩区自来水公司): such a name is told
+# apart only by its region, so the region becomes part of its 字号
+GENERIC_WORDS: tuple[str, ...] = (
+    "保安服务",
+    "保安",
+    "自来水",
+    "供水",
+    "供电",
+    "燃气",
+    "天然气",
+    "城市建设投资",
+    "城市建设",
+    "城建",
+    "城投",
+    "交通投资",
+    "交通",
+    "投资",
+    "市政工程",
+    "市政",
+    "粮食收储",
+    "粮食",
+    "收储",
+    "公共交通",
+    "公交",
+    "国有资产经营",
+    "国有资产",
+    "国资",
+    "资产经营",
+    "经营",
+    "旅游发展",
+    "旅游",
+    "水利建设",
+    "水利",
+    "水务",
+    "供销",
+    "农机",
+    "广播电视",
+    "邮政",
+    "烟草",
+    "集团",
+    "控股",
+    "发展",
+    "建设",
+    "开发",
+    "服务",
 )
 
 

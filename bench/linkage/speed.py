@@ -36,11 +36,7 @@ def main() -> None:
         matched = sum(1 for x in splink_match(left, right) if x is not None)
     wall = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {"engine": engine, "wall_s": round(wall, 2), "peak_rss_mb": round(rss), "matched": int(matched)}
-        )
-    )
+    print(json.dumps({"engine": engine, "wall_s": round(wall, 2), "peak_rss_mb": round(rss), "matched": int(matched)}))
 
 
 if __name__ == "__main__":

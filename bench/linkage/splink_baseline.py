@@ -78,9 +78,7 @@ def splink_pairs(left: pl.DataFrame, right: pl.DataFrame, max_pairs_u: float = 2
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=1)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("code"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("substr(name_clean, 1, 2)"))
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("county", "substr(name_clean, -2, 2)")
-    )
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("county", "substr(name_clean, -2, 2)"))
     pred = linker.inference.predict()
     rel = pred.as_duckdbpyrelation()
     flip = "unique_id_l >= 10000000"

@@ -4,11 +4,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from gonghui.core.scope import scope_paths
-
 from . import services
 from .lockout import locked_detail
 from .models import RoleAssignment
+from .permissions import action_paths
 
 router = Router(tags=["认证与用户"])
 
@@ -59,8 +58,10 @@ def auth_revoke(request: HttpRequest) -> tuple[int, None]:
 class AssignmentOut(Schema):
     role: str
     role_name: str
-    union_id: int
-    union_name: str
+    union_id: int | None
+    union_name: str | None
+    unit_id: int | None
+    unit_name: str | None
 
 
 class MeOut(Schema):
@@ -75,18 +76,20 @@ class MeOut(Schema):
 @router.get("/me", response=MeOut, summary="当前用户与数据范围")
 def me(request: HttpRequest) -> dict[str, object]:
     user = request.user
-    assignments = RoleAssignment.objects.filter(user_id=int(user.pk or 0), active=True).select_related("union")
-    paths = scope_paths(user)
-    from gonghui.orgs.models import Union
-
-    scope_ids = None if paths is None else list(Union.objects.filter(path__in=paths).values_list("pk", flat=True))
+    assignments = RoleAssignment.objects.filter(user_id=int(user.pk or 0), active=True).select_related("union", "unit")
+    paths = action_paths(user)
+    scope_ids = None if paths is None else sorted(
+        {a.union.pk for a in assignments if a.union is not None and a.union.path in paths}
+    )
     return {
         "id": user.pk,
         "username": user.get_username(),
         "display_name": getattr(user, "display_name", ""),
         "is_superuser": user.is_superuser,
         "roles": [
-            {"role": a.role, "role_name": a.get_role_display(), "union_id": a.union_id, "union_name": a.union.name}
+            {"role": a.role, "role_name": a.get_role_display(), "union_id": a.union_id,
+             "union_name": a.union.name if a.union is not None else None, "unit_id": a.unit_id,
+             "unit_name": a.unit.name if a.unit is not None else None}
             for a in assignments
         ],
         "scope_union_ids": scope_ids,

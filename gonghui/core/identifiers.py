@@ -18,6 +18,7 @@ from linkage.codes import (  # noqa: F401  (re-exported for the platform)
     USCC_ALPHABET,
     is_valid_org_code,
     is_valid_uscc,
+    normalize_uscc,
     org_check_char,
     org_code_of,
     uscc_check_char,
@@ -25,15 +26,15 @@ from linkage.codes import (  # noqa: F401  (re-exported for the platform)
 
 
 def normalize_code(value: object) -> str:
-    """NFKC (full-width → half-width), drop every kind of space and dash, upper-case."""
+    """A USCC / 组织机构代码 / union code as stored: `linkage.codes.normalize_uscc` (NFKC, separators — spaces,
+    dashes, dots, slashes, middle dots — removed, upper case), plus the long dash cadres' Word files carry."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(value))
-    return "".join(ch for ch in text if not ch.isspace() and ch not in "-—_").upper()
+    return normalize_uscc(str(value).replace("—", ""))
 
 
 def uscc_error(raw: object) -> str | None:
-    """A zh-hans reason why `raw` is not a valid USCC, or None when it is."""
+    """A zh-hans reason why `raw` is not a valid USCC, or None when it is (the rule is `linkage.codes`')."""
     code = normalize_code(raw)
     if not code:
         return "统一社会信用代码不能为空"
@@ -42,8 +43,10 @@ def uscc_error(raw: object) -> str | None:
     bad = [c for c in code if c not in USCC_ALPHABET]
     if bad:
         return f"统一社会信用代码含非法字符“{bad[0]}”：{raw}"
+    if not code[2:8].isdigit():
+        return f"统一社会信用代码第3–8位应为数字（登记管理机关行政区划码），实际为“{code[2:8]}”：{raw}"
     if not is_valid_uscc(code):
-        return f"统一社会信用代码校验位错误（应为{uscc_check_char(code[:17])}）：{raw}"
+        return f"统一社会信用代码校验位错误（末位应为{uscc_check_char(code[:17])}，实际为{code[17]}）：{raw}"
     return None
 
 
@@ -84,8 +87,12 @@ def id_check_digit(first17: str) -> str:
 
 
 def normalize_id(raw: object) -> str:
-    """Strip spaces, full-width → half-width, lower-case x → X (no validation)."""
-    return normalize_code(raw)
+    """Strip spaces and dashes, full-width → half-width, lower-case x → X (no validation). Dots stay: an ID
+    that Excel turned into 3.31003199001011E+17 must be recognised as such."""
+    if raw is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(raw))
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "-—_").upper()
 
 
 def mask_id(number: str) -> str:

@@ -35,3 +35,4 @@ class Region(models.Model):
             parts.append(node.name)
             node = node.parent
         return "".join(reversed(parts))
+

@@ -66,7 +66,7 @@ def nav_for(user: Any) -> list[dict[str, str]]:
         return []
     items = []
     for item in NAV:
-        if item.district_only and not getattr(user, "is_district_admin", False):
+        if item.district_only and not user.can("view_audit"):
             continue
         items.append({"label": item.label, "url": reverse(item.url_name)})
     return items

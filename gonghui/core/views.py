@@ -18,8 +18,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """Search the audit log (区总管理员 only; others get 404 like any page outside their scope)."""
-    if not request.user.is_district_admin:  # type: ignore[union-attr]
+    """Search the audit log (the `view_audit` action, 区总管理员; others get 404 like any page outside their scope)."""
+    if not request.user.can("view_audit"):  # type: ignore[union-attr]
         raise Http404
     qs = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
     q = request.GET.get("q", "").strip()

@@ -24,3 +24,9 @@ class MembersConfig(AppConfig):
         register_panel(Panel("members/panel_dashboard.html", panels.dashboard_context, order=20))
         register_demo_step(DemoStep("members", demo_step.run, order=20))
 
+        from gonghui.downloads.kinds import ExportKind, register_export_kind
+
+        from .exports import KIND, build_export
+
+        register_export_kind(ExportKind(KIND, build_export))
+

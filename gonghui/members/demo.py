@@ -9,6 +9,7 @@ handful of transfers, pending joins and membership changes through the real serv
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -35,7 +36,8 @@ from .models import (
     TransferRequest,
 )
 
-TARGETS = {"test": 2_000, "district": 110_000, "city": 110_000}
+TARGETS = {"test": 2_000, "district": 110_000, "city": 1_030_000}  # 台州: ~1.03M members
+CHUNK = 50_000  # people generated, encrypted and inserted per transaction (flat memory at city scale)
 TODAY = dt.date(2026, 11, 1)
 # (area code, weight): mostly 台州, then Zhejiang, then the provinces that send workers to 黄岩.
 AREAS = (
@@ -73,18 +75,20 @@ class IdMaker:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.codes = [c for c, _ in AREAS if area_code_ever_existed(c)]
-        self.weights = [w for c, w in AREAS if c in self.codes]
-        self.used: set[str] = set()
+        weights = [w for c, w in AREAS if c in self.codes]
+        self.cum = list(itertools.accumulate(weights))
+        self.used: set[int] = set()  # the first 17 digits as an int: a million of them in ~60 MB
 
     def make(self, *, young: int = 20, old: int = 60) -> IdNumber:
         rng = self.rng
         while True:
-            area = rng.choices(self.codes, weights=self.weights)[0]
+            area = rng.choices(self.codes, cum_weights=self.cum)[0]
             birth = TODAY - dt.timedelta(days=rng.randint(young * 365 + 5, old * 365 - 5))
             body = f"{area}{birth:%Y%m%d}{rng.randrange(1000):03d}"
-            number = body + id_check_digit(body)
-            if number not in self.used:
-                self.used.add(number)
+            key = int(body)
+            if key not in self.used:
+                self.used.add(key)
+                number = body + id_check_digit(body)
                 return IdNumber(number=number, birth_date=birth, sex="男" if int(number[16]) % 2 else "女",
                                 area_code=area)
 
@@ -111,7 +115,11 @@ def _pick(rng: random.Random, weights: tuple[tuple[Any, int], ...]) -> str:
 
 
 def build_members(*, scale: str = "district", seed: int = 20210923) -> dict[str, int]:
-    """Bulk-create the demo members into the covered firms' unions. Atomic; call only on an empty registry."""
+    """Bulk-create the demo members into the covered firms' unions; call only on an empty registry.
+
+    Generated, encrypted and inserted CHUNK people at a time, one transaction per chunk, so the city's million
+    members need neither a million dicts in memory nor one giant transaction (SQLite's WAL stays small). A load
+    cut short leaves whole chunks behind; `load_demo` then skips members (it runs on an empty registry only)."""
     rng = random.Random(seed)
     target = TARGETS.get(scale, TARGETS["district"])
     feds = {u.path: u.name for u in Union.objects.filter(kind=Union.Kind.FEDERATION, depth=2)}
@@ -126,6 +134,8 @@ def build_members(*, scale: str = "district", seed: int = 20210923) -> dict[str,
     ids = IdMaker(rng)
     people: list[dict[str, Any]] = []
     plan: list[tuple[int, dt.date, str]] = []  # (union id, joined on, source) per person
+    first_pks: list[int] = []
+    total = 0
     for pk, name, headcount, industry, union_id, union_name, union_path, founded in firms:
         rate = min(max(base_rate * rng.uniform(0.55, 1.45), 0.05), 1.0)
         fed = feds.get(union_path[:8], "")
@@ -143,32 +153,48 @@ def build_members(*, scale: str = "district", seed: int = 20210923) -> dict[str,
             })
             joined = start + dt.timedelta(days=rng.randrange(span))
             plan.append((union_id, joined, Membership.Source.SCAN if rng.random() < 0.2 else Membership.Source.IMPORT))
+            if len(people) >= CHUNK:
+                pks = _write_members(people, plan)
+                first_pks = first_pks or pks
+                total += len(people)
+                people, plan = [], []
+    if people:
+        pks = _write_members(people, plan)
+        first_pks = first_pks or pks
+        total += len(people)
+    sample = list(Person.objects.filter(pk__gte=first_pks[0], pk__lte=first_pks[min(len(first_pks), 20000) - 1])
+                  .only("pk", "current_union_id")) if first_pks else []
+    extras = _stories(rng, ids, sample)
+    return {"members": total, **extras}
+
+
+def _write_members(people: list[dict[str, Any]], plan: list[tuple[int, dt.date, str]]) -> list[int]:
+    """One chunk: people (encrypted, blind-indexed, card numbers from their reserved keys), their memberships
+    and 入会 events, in one transaction. Returns the people's primary keys."""
     from gonghui.core import crypto
 
     source_label = dict(Membership.Source.choices)
+    encrypt, index = crypto.encrypt, crypto.blind_index
     with transaction.atomic():
         stamp = db_now()
         pks = allocate_pks(Person, len(people))
         for pk, person in zip(pks, people, strict=True):
             number = person.pop("number")
-            person.update(id=pk, member_no=services.card_number(pk), id_cipher=crypto.encrypt(number),
-                          id_index=crypto.blind_index(number), birth_date=db_date(person["birth_date"]),
+            person.update(id=pk, member_no=services.card_number(pk), id_cipher=encrypt(number),
+                          id_index=index(number), birth_date=db_date(person["birth_date"]),
                           created_at=stamp, updated_at=stamp)
-        insert_rows(Person, people)
+        insert_rows(Person, people, batch=5000)
         mpks = allocate_pks(Membership, len(people))
         insert_rows(Membership, [
             {"id": mpk, "person_id": pk, "union_id": u, "status": "active", "joined_on": db_date(j), "ended_on": None,
              "source": s, "recruiter_id": None, "created_at": stamp}
-            for mpk, pk, (u, j, s) in zip(mpks, pks, plan, strict=True)])
+            for mpk, pk, (u, j, s) in zip(mpks, pks, plan, strict=True)], batch=5000)
         insert_rows(MembershipEvent, [
             {"id": epk, "person_id": pk, "membership_id": mpk, "union_id": u, "kind": "join", "on": db_date(j),
              "reason": source_label[s], "actor_id": None, "created_at": stamp}
             for epk, mpk, pk, (u, j, s) in zip(allocate_pks(MembershipEvent, len(people)), mpks, pks, plan,
-                                                 strict=True)])
-    sample = list(Person.objects.filter(pk__gte=pks[0], pk__lte=pks[min(len(pks), 20000) - 1])
-                  .only("pk", "current_union_id")) if pks else []
-    extras = _stories(rng, ids, sample)
-    return {"members": len(people), **extras}
+                                                 strict=True)], batch=5000)
+    return pks
 
 
 def _union_in(town: str, rng: random.Random, exclude: int | None = None) -> Union:

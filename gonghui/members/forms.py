@@ -2,22 +2,93 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
-from gonghui.orgs.models import Union
+from gonghui.core.identifiers import parse_id_number
+from gonghui.orgs.models import Enterprise, Union
 
-from .models import MembershipEvent, Occupation, Political
-from .selectors import MemberFilters
+from .models import MembershipEvent, Occupation, Person, Political, TransferRequest
+from .selectors import MEMBER_STATUSES, MemberFilters
+
+SEARCH_HELP = ("可输入：姓名（或其中几个字）；手机号码（完整或部分数字）；完整身份证号码；"
+               "或姓名加身份证号码前6位（地区码）/后4位，如“张伟 331003”“张伟 1234”")
+SAVED_SEARCHES = "members_saved_searches"
+MAX_SAVED_SEARCHES = 20
+_LONG_DIGITS = re.compile(r"\d{7,}")
+
+
+def is_sensitive_query(q: str) -> bool:
+    """A search that must not travel in a URL (and so into access logs): a full ID or mobile number, or any
+    run of 7 or more digits (grouped digits counted together). Names, masked IDs, a name with an area code or
+    last four may stay in the URL."""
+    compact = "".join(q.split())
+    try:
+        parse_id_number(compact)
+    except ValueError:
+        pass
+    else:
+        return True
+    if compact.replace("-", "").isdigit():  # a number typed in groups: 177 1234 1182
+        return len(compact.replace("-", "")) >= 7
+    return any(_LONG_DIGITS.search(token.replace("-", "")) for token in q.split())
+
+
+def search_save(session: Any, q: str) -> str:
+    """Keep `q` in the session under a random key (the URL then carries only `qk=<key>`)."""
+    saved = dict(session.get(SAVED_SEARCHES) or {})
+    for key, value in saved.items():
+        if value == q:
+            return str(key)
+    key = secrets.token_urlsafe(9)
+    saved[key] = q
+    while len(saved) > MAX_SAVED_SEARCHES:
+        saved.pop(next(iter(saved)))
+    session[SAVED_SEARCHES] = saved
+    return key
+
+
+def search_lookup(session: Any, key: str) -> str | None:
+    value = (session.get(SAVED_SEARCHES) or {}).get(key)
+    return str(value) if value is not None else None
+
+
+def without_sensitive_q(data: Any, session: Any) -> tuple[Any, bool]:
+    """A copy of the query (GET or POST data) in which a sensitive `q` is replaced by a saved-search key;
+    True when something was replaced. The CSRF token and the page number are dropped."""
+    query = data.copy()
+    for key in ("csrfmiddlewaretoken", "page"):
+        query.pop(key, None)
+    if "q" in query:  # a search typed now replaces the saved one
+        query.pop("qk", None)
+    for key in [k for k, v in query.items() if v == ""]:
+        query.pop(key)
+    q = query.get("q", "")
+    if q and is_sensitive_query(q):
+        query.pop("q")
+        query["qk"] = search_save(session, q)
+        return query, True
+    return query, False
 
 
 class MemberFilterForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False, widget=forms.TextInput(
-        attrs={"placeholder": "姓名 / 手机号 / 完整身份证号码", "class": "form-control form-control-sm"}))
-    union = forms.TypedChoiceField(label="工会", required=False, coerce=int, empty_value=None,
-                                   widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    """The member list's filters. Every value is checked: an invalid one is an error beside its field, never
+    "no filter" (a typo in a date once exported every member). The union may be any union in the user's
+    scope, grassroots ones included (their pages link to "本会会员")."""
+
+    q = forms.CharField(label="搜索", required=False, max_length=60, help_text=SEARCH_HELP, widget=forms.TextInput(
+        attrs={"placeholder": "姓名 / 手机号（可部分）/ 身份证号 / 姓名+身份证前6位或后4位",
+               "class": "form-control form-control-sm", "autocomplete": "off"}))
+    qk = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    union = forms.IntegerField(label="工会（含下级）", required=False, min_value=1, max_value=2**63 - 1,
+                               widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    status = forms.ChoiceField(label="状态", required=False, choices=MEMBER_STATUSES,
+                               widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
     occupation = forms.ChoiceField(label="职业群体", required=False,
                                    choices=[("", "全部职业")] + list(Occupation.choices),
                                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
@@ -28,21 +99,108 @@ class MemberFilterForm(forms.Form):
         attrs={"type": "date", "class": "form-control form-control-sm"}))
     joined_to = forms.DateField(label="至", required=False, widget=forms.DateInput(
         attrs={"type": "date", "class": "form-control form-control-sm"}))
-    enterprise = forms.IntegerField(label="企业", required=False, widget=forms.HiddenInput)
+    enterprise = forms.IntegerField(label="工作单位", required=False, min_value=1, max_value=2**63 - 1,
+                                    widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, unions: list[Union], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, session: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["union"].choices = [("", "全部工会")] + [  # type: ignore[attr-defined]
-            (u.pk, ("　" * max(u.depth - 1, 0)) + u.name) for u in unions
-        ]
+        self.user = user
+        self.session = session
+        self.union_obj: Union | None = None
+        self.enterprise_obj: Enterprise | None = None
+        # Until the searchable tree picker lands: the townships and federations to choose from, plus the union
+        # asked for (any union in scope) so that its name shows.
+        nodes = list(Union.objects.visible_to(user).filter(
+            kind__in=(Union.Kind.DISTRICT, Union.Kind.TOWNSHIP, Union.Kind.FEDERATION)).order_by("path")
+            .only("pk", "name", "depth"))
+        choices = [("", "全部工会")] + [(u.pk, ("　" * max(u.depth - 1, 0)) + u.name) for u in nodes]
+        asked = self.data.get("union") if self.is_bound else None
+        if asked and str(asked).isdigit() and all(str(pk) != str(asked) for pk, _ in choices):
+            extra = Union.objects.visible_to(user).filter(pk=int(asked)).only("pk", "name").first() \
+                if int(asked) < 2**63 else None
+            if extra is not None:
+                choices.insert(1, (extra.pk, extra.name))
+        self.fields["union"].widget.choices = choices  # type: ignore[attr-defined]
+
+    def clean_union(self) -> int | None:
+        pk = self.cleaned_data["union"]
+        if pk is None:
+            return None
+        self.union_obj = Union.objects.visible_to(self.user).filter(pk=pk).first()
+        if self.union_obj is None:
+            raise forms.ValidationError("所选工会不存在或不在您的管辖范围内")
+        return int(pk)
+
+    def clean_enterprise(self) -> int | None:
+        pk = self.cleaned_data["enterprise"]
+        if pk is None:
+            return None
+        self.enterprise_obj = Enterprise.objects.visible_to(self.user).filter(pk=pk).first()
+        if self.enterprise_obj is None:
+            raise forms.ValidationError("所选工作单位不存在或不在您的管辖范围内")
+        return int(pk)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        key = data.get("qk") or ""
+        if key and not data.get("q"):
+            saved = search_lookup(self.session, key) if self.session is not None else None
+            if saved is None:
+                self.add_error("q", "搜索条件已失效，请重新输入")
+            else:
+                data["q"] = saved
+        start, end = data.get("joined_from"), data.get("joined_to")
+        if start and end and start > end:
+            self.add_error("joined_to", "结束日期不能早于开始日期")
+        return data
 
     def filters(self) -> MemberFilters:
+        """The validated filters. Only after is_valid(): an invalid form has no filters to give."""
         if not self.is_valid():
-            return MemberFilters()
+            raise ValueError("invalid member filters")
         d = self.cleaned_data
         return MemberFilters(q=d["q"] or "", union=d["union"], occupation=d["occupation"] or "",
                              political=d["political"] or "", joined_from=d["joined_from"], joined_to=d["joined_to"],
-                             enterprise=d["enterprise"])
+                             enterprise=d["enterprise"], status=d["status"] or "")
+
+    def url_query(self) -> str:
+        """The filters as a query string for links (pages, export): never a sensitive search, only its key."""
+        d = self.cleaned_data
+        query = QueryDict(mutable=True)
+        for name in ("union", "status", "occupation", "political", "joined_from", "joined_to", "enterprise"):
+            if d.get(name) not in (None, ""):
+                query[name] = str(d[name])
+        q = d.get("q") or ""
+        if q:
+            if is_sensitive_query(q) and self.session is not None:
+                query["qk"] = search_save(self.session, q)
+            else:
+                query["q"] = q
+        return query.urlencode()
+
+
+class ExportForm(forms.Form):
+    """The export dialog: masked by default; full ID numbers and mobiles only with a reason and a confirmation."""
+
+    unmasked = forms.BooleanField(label="导出完整身份证号码和手机号码", required=False)
+    reason = forms.CharField(label="导出原因", required=False, max_length=100, widget=forms.TextInput(
+        attrs={"class": "form-control", "placeholder": "如：报送市总工会会员实名数据核对"}))
+    confirm = forms.BooleanField(label="我确认导出文件仅用于上述用途，妥善保管，不外传", required=False)
+
+    def __init__(self, *args: Any, may_unmask: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.may_unmask = may_unmask
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("unmasked"):
+            if not self.may_unmask:
+                raise forms.ValidationError("您没有导出完整身份证号码的权限")
+            if len((data.get("reason") or "").strip()) < 2:
+                self.add_error("reason", "导出完整身份证号码须填写原因")
+            if not data.get("confirm"):
+                self.add_error("confirm", "请勾选确认")
+        return data
 
 
 class RevealForm(forms.Form):
@@ -73,9 +231,19 @@ class DecideForm(forms.Form):
     reason = forms.CharField(max_length=200, required=False)
 
 
+TRANSFER_NOT_FOUND = ("未找到与该身份证号码和姓名相符的在会会员。请核对后重试；"
+                      "如其尚未加入任何工会，请直接办理入会。")
+
+
 class TransferInForm(forms.Form):
+    """办理转入: the cadre types the person's full ID number AND name (the worker is in front of them). Only a
+    pair that matches a current member finds anyone; every other answer is the same sentence, so the form
+    never tells who holds an ID number, nor whether they are a member, nor where."""
+
     id_number = forms.CharField(label="身份证号码", max_length=30, widget=forms.TextInput(
         attrs={"class": "form-control", "autocomplete": "off", "placeholder": "转入人员的完整身份证号码"}))
+    name = forms.CharField(label="姓名", max_length=30, widget=forms.TextInput(
+        attrs={"class": "form-control", "autocomplete": "off", "placeholder": "与身份证一致的姓名"}))
     to_union = forms.TypedChoiceField(label="转入工会", coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.TextInput(
         attrs={"class": "form-control", "placeholder": "如：工作调动"}))
@@ -83,6 +251,33 @@ class TransferInForm(forms.Form):
     def __init__(self, *args: Any, unions: list[Union], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_union"].choices = [(u.pk, u.name) for u in unions]  # type: ignore[attr-defined]
+        self.person: Person | None = None
+        self.masked = ""
+
+    def clean(self) -> dict[str, Any]:
+        from gonghui.core import crypto
+        from gonghui.core.identifiers import mask_id
+
+        data = super().clean() or {}
+        if "id_number" not in data or "name" not in data:
+            return data
+        try:
+            ident = parse_id_number(data["id_number"])
+        except ValueError as exc:
+            self.add_error("id_number", str(exc) or "身份证号码格式不正确")
+            return data
+        self.masked = mask_id(ident.number)
+        person = (Person.objects.filter(id_index=crypto.blind_index(ident.number), current_union__isnull=False)
+                  .select_related("current_union").first())
+        typed = "".join(str(data["name"]).split())
+        if person is None or "".join(person.name.split()) != typed:
+            raise forms.ValidationError(TRANSFER_NOT_FOUND, code="not_found")
+        self.person = person
+        elsewhere = TransferRequest.objects.filter(person=person, status=TransferRequest.Status.PENDING).exclude(
+            to_union_id=data.get("to_union"))
+        if elsewhere.exists():  # without naming the other destination, which may lie outside the cadre's scope
+            raise forms.ValidationError("该会员已有一笔转会申请在审批中，请待其办结后再办理", code="pending")
+        return data
 
 
 class ImportForm(forms.Form):

@@ -1,13 +1,17 @@
-"""名册导入: a cadre's member roster (xlsx, xls, ods, CSV) into one union — all-or-nothing per file, idempotent.
+"""名册导入: a cadre's member roster (xlsx, xls, ods, CSV) into one union — the `member` kind of the one import
+path (`gonghui.core.importing`). All-or-nothing per file by default; with `skip_invalid` the valid rows go in
+and the rejected ones come back in the error workbook. Idempotent.
 
-How it runs (see DESIGN-NOTES.md, "members import"):
+How it runs (see DESIGN-NOTES.md, "members import" and "One import path"):
 - pass 1 reads the file as a stream, checks every row (the ID rule, phone, dates, choices), collapses repeats of
   one person within the file, and classifies each person against the database by blind index, a chunk at a
-  time (created / updated / unchanged / member elsewhere → rejected). Nothing is written.
-- pass 2 runs only when no row was rejected: it reads the file again and writes everything in ONE transaction
-  (bulk inserts, card numbers from pre-allocated primary keys), so a million rows never sit in memory and a
-  failure leaves nothing behind. Concurrent imports queue (SQLite: IMMEDIATE transactions; PostgreSQL: an
-  advisory lock); a concurrent scan-join that wins a unique constraint makes the whole file retry.
+  time (created / updated / unchanged; rejected: member elsewhere, or the ID on file under another name — an
+  import never renames a person). Nothing is written.
+- pass 2 (strict: only when no row was rejected) reads the file again and writes the valid rows (bulk inserts,
+  card numbers from pre-allocated primary keys). On PostgreSQL in ONE transaction behind an advisory lock; on
+  SQLite in one short transaction per chunk of 2,000 rows, so scan-joins, logins and rate-limit counters get
+  the database-wide write lock between chunks. Each chunk re-classifies its people inside its transaction, so
+  a concurrent join or import is seen, never overwritten.
 Importing the same file again finds every person unchanged and writes nothing.
 """
 
@@ -16,39 +20,40 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from gonghui.accounts.permissions import Action
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
-from gonghui.core.excel import Column, Row, StreamTable, cell_text, error_workbook_bytes, parse_date
-from gonghui.core.identifiers import IdNumber
+from gonghui.core.db import serialized_writes
+from gonghui.core.excel import Column, Row, StreamTable, cell_text, parse_date
+from gonghui.core.identifiers import IdNumber, mask_id, normalize_id
+from gonghui.core.importing import ImportKind, ImportRequest, Outcome, register, write_error_report
 from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.scope import path_in_scope
 
 from .models import Education, Membership, MembershipEvent, Occupation, Person, Political
 from .services import card_number, clean_id, clean_name, clean_phone, person_defaults
 
-IMPORT_COLUMNS = (
-    Column("name", "姓名", ("职工姓名", "会员姓名", "员工姓名"), required=True, width=10),
-    Column("id_number", "身份证号码",
-           ("身份证号", "公民身份号码", "证件号码", "身份证", "居民身份证号码", "身份证件号码", "证件号"),
-           required=True, width=22),
-    Column("phone", "手机号码", ("手机", "手机号", "联系电话", "电话", "联系方式", "移动电话"), width=14),
-    Column("joined_on", "入会日期", ("入会时间", "入会年月", "加入工会时间", "加入工会日期"), width=12),
-    Column("employer", "工作单位", ("单位名称", "单位", "所在单位", "工作单位名称", "就业单位"), width=30),
-    Column("occupation", "职业", ("工种", "岗位", "职业群体", "职业类别", "从事职业"),
-           choices=tuple(Occupation.values), width=14),
-    Column("political", "政治面貌", (), choices=tuple(Political.values), width=10),
-    Column("education", "学历", ("文化程度", "最高学历"), choices=tuple(Education.values), width=10),
+IMPORT_COLUMNS = (  # headers are found through the one synonym table, linkage.schema.HEADERS
+    Column("name", "姓名", field="person_name", required=True, width=10),
+    Column("id_number", "身份证号码", field="id_number", required=True, width=22),
+    Column("phone", "手机号码", field="mobile", width=14),
+    Column("joined_on", "入会日期", field="joined_on", width=12),
+    Column("employer", "工作单位", field="employer", width=30),
+    Column("occupation", "职业", field="occupation", choices=tuple(Occupation.values), width=14),
+    Column("political", "政治面貌", field="political", choices=tuple(Political.values), width=10),
+    Column("education", "学历", field="education", choices=tuple(Education.values), width=10),
 )
+LABELS = {c.key: c.label for c in IMPORT_COLUMNS}
 
 _OCCUPATION_WORDS = (
     (Occupation.TRUCK_DRIVER, ("货车", "卡车", "货运司机", "货车司机")),
@@ -78,9 +83,9 @@ _EDUCATION = {
     "硕士研究生": Education.POSTGRAD, "博士研究生": Education.POSTGRAD,
 }
 CHUNK = 2000
-MAX_KEPT_REJECTS = 100_000  # rows kept for the error workbook; every rejected row is still counted
-PREVIEW_ROWS = 50
 COMPARED = ("name", "phone", "employer_id", "employer_name", "occupation", "political", "education")
+FIELD_LABELS = {"name": "姓名", "phone": "手机号码", "employer_id": "工作单位", "employer_name": "工作单位",
+                "occupation": "职业", "political": "政治面貌", "education": "学历"}
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -127,36 +132,14 @@ class Parsed:
     political: str
     education: str
     joined_on: dt.date
+    values: dict[str, Any]  # the row's cells by column key (for the error workbook, a chunk at a time)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.ident.masked}）"
 
 
-@dataclass
-class ImportResult:
-    """What an import did (or, when rejected or a dry run, would do). `as_json()` is the CLI contract."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    error_report: str | None = None
-    written: bool = False
-    sheet: str = ""
-    header_row: int = 0
-    rows: int = 0  # data rows read (title, notes, header, blank and 合计 rows are not data rows)
-    blank_rows: int = 0
-    total_rows: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # the first rejected rows, for the preview
-    duplicate_rows: list[tuple[int, int]] = field(default_factory=list)  # (row, first row of that person)
-    notes: list[tuple[int, str]] = field(default_factory=list)  # accepted with a remark (15-digit ID upgraded)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": self.rejected, "duplicates": self.duplicates, "error_report": self.error_report}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.as_json(), "written": self.written, "sheet": self.sheet, "header_row": self.header_row,
-                "rows": self.rows, "blank_rows": self.blank_rows, "total_rows": self.total_rows,
-                "errors": self.errors, "duplicate_rows": self.duplicate_rows, "notes": self.notes}
+ImportResult = Outcome  # the roster's result is the framework's (CLI JSON: Outcome.as_json)
 
 
 class _Retry(Exception):
@@ -188,56 +171,77 @@ def parse_row(row: Row, ctx: _Context) -> Parsed:
     """Clean one data row with the members rules (services.clean_*). Raises ValidationError naming every bad
     column of the row."""
     v = row.values
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []  # (column key, reason)
     out: dict[str, Any] = {}
 
     def attempt(key: str, fn: Callable[[], Any]) -> None:
         try:
             out[key] = fn()
         except ValidationError as exc:
-            problems.append("；".join(exc.messages))
+            problems.append((key, "；".join(exc.messages)))
         except ValueError as exc:
-            problems.append(str(exc))
+            problems.append((key, str(exc)))
 
     attempt("name", lambda: clean_name(v.get("name")))
-    attempt("ident", lambda: clean_id(cell_text(v.get("id_number"))))
+    attempt("id_number", lambda: clean_id(cell_text(v.get("id_number"))))
     attempt("phone", lambda: clean_phone(v.get("phone")))
     attempt("joined_on", lambda: parse_date(v.get("joined_on")))
     attempt("political", lambda: _choice(v.get("political"), _POLITICAL, "政治面貌"))
     attempt("education", lambda: _choice(v.get("education"), _EDUCATION, "学历"))
     joined = out.get("joined_on")
     if joined is not None and joined > ctx.today:
-        problems.append(f"入会日期晚于今天：{joined.isoformat()}")
+        problems.append(("joined_on", f"入会日期晚于今天：{joined.isoformat()}"))
     if joined is not None and joined.year < 1949:
-        problems.append(f"入会日期过早：{joined.isoformat()}")
+        problems.append(("joined_on", f"入会日期过早：{joined.isoformat()}"))
     if problems:
-        raise ValidationError("；".join(problems))
-    ident: IdNumber = out["ident"]
+        raise RowRejected(problems)
+    ident: IdNumber = out["id_number"]
     employer_id, employer_name = ctx.employer(v.get("employer"))
     return Parsed(
         row=row.number, key=int(ident.number[:17]), ident=ident, index=crypto.blind_index(ident.number),
         name=out["name"], phone=out["phone"], employer_id=employer_id, employer_name=employer_name,
         occupation=clean_occupation(v.get("occupation")), political=out["political"], education=out["education"],
-        joined_on=joined or ctx.today,
+        joined_on=joined or ctx.today, values=v,
     )
 
 
-def _chunks(table: StreamTable, ctx: _Context, result: ImportResult, rejected: list[tuple[int, list[Any], str]] | None,
-            progress: Progress | None, phase: str) -> Iterator[list[Parsed]]:
+class RowRejected(Exception):
+    """A row that cannot be imported: (column key, reason) for every bad column ("" for the row as a whole)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("；".join(r for _k, r in problems))
+        self.problems = problems
+
+
+def shown_value(key: str, value: Any) -> str:
+    """A cell as the preview shows it: an ID number masked (the full number stays in the error workbook,
+    whose download is restricted and audited)."""
+    text = cell_text(value)
+    if key == "id_number" and len(normalize_id(text)) >= 10:
+        return mask_id(normalize_id(text))
+    return text
+
+
+def _reject(result: Outcome, row: int, values: dict[str, Any], problems: list[tuple[str, str]]) -> None:
+    keys = [k for k, _r in problems if k]
+    column = "、".join(dict.fromkeys(LABELS[k] for k in keys))
+    value = " / ".join(dict.fromkeys(shown_value(k, values.get(k)) for k in keys)) if len(set(keys)) == 1 else ""
+    result.reject(row, column, value, "；".join(r for _k, r in problems), values)
+
+
+def _chunks(table: StreamTable, ctx: _Context, result: Outcome, progress: Progress | None, phase: str
+            ) -> Iterator[list[Parsed]]:
     """Valid, first-seen rows in chunks; counts rejected rows and repeats into `result` as it goes."""
+    from gonghui.core.importing import PREVIEW_ROWS
+
     seen: dict[int, int] = {}
     chunk: list[Parsed] = []
     for row in table.rows():
         result.rows += 1
         try:
             parsed = parse_row(row, ctx)
-        except ValidationError as exc:
-            result.rejected += 1
-            reason = "；".join(exc.messages)
-            if len(result.errors) < PREVIEW_ROWS:
-                result.errors.append((row.number, reason))
-            if rejected is not None and len(rejected) < MAX_KEPT_REJECTS:
-                rejected.append((row.number, row.raw, reason))
+        except RowRejected as exc:
+            _reject(result, row.number, row.values, exc.problems)
             continue
         first = seen.get(parsed.key)
         if first is not None:
@@ -267,21 +271,22 @@ class _Known:
     fields: dict[str, Any]
     open_union: int | None
     open_union_name: str
+    open_union_path: str
 
 
 def _known(chunk: list[Parsed]) -> dict[str, _Known]:
     """The people of this chunk already in the database, by blind index, with their open membership."""
     rows = list(Person.objects.filter(id_index__in=[p.index for p in chunk]).values("pk", "id_index", *COMPARED))
     opened = {
-        m["person_id"]: (m["union_id"], m["union__name"])
+        m["person_id"]: (m["union_id"], m["union__name"], m["union__path"])
         for m in Membership.objects.filter(person_id__in=[r["pk"] for r in rows], status__in=Membership.OPEN)
-        .values("person_id", "union_id", "union__name")
+        .values("person_id", "union_id", "union__name", "union__path")
     }
     out = {}
     for r in rows:
-        union_id, union_name = opened.get(r["pk"], (None, ""))
+        union_id, union_name, union_path = opened.get(r["pk"], (None, "", ""))
         out[r["id_index"]] = _Known(pk=r["pk"], fields={k: r[k] for k in COMPARED}, open_union=union_id,
-                                    open_union_name=union_name)
+                                    open_union_name=union_name, open_union_path=union_path)
     return out
 
 
@@ -300,29 +305,41 @@ def _wanted(p: Parsed, old: dict[str, Any] | None) -> dict[str, Any]:
     return merged
 
 
-def _conflict(known: _Known) -> str:
-    return f"已是{known.open_union_name}会员，请办理转会"
+NAME_CONFLICT = ("该身份证号码已登记，但姓名与登记信息不一致；导入不会更改已登记人员的姓名，"
+                 "请核对后改正本行，或在会员详情页办理信息更正")
 
 
-def _classify(chunk: list[Parsed], union: Union, result: ImportResult,
-              rejected: list[tuple[int, list[Any], str]] | None) -> dict[str, _Known]:
+def _conflict(known: _Known, actor: Any) -> str:
+    """Why a member of another union is refused — naming that union only to a cadre who can see it (the
+    CLI, run by an administrator on the host, has no actor and sees everything)."""
+    if actor is None or path_in_scope(actor, known.open_union_path):
+        return f"已是{known.open_union_name}会员，请办理转会"
+    return "已是其他工会的会员，请办理转会"
+
+
+def _verdict(p: Parsed, k: _Known | None, union: Union, actor: Any) -> tuple[str, str]:
+    """(outcome, detail): created | updated | unchanged, or rejected with the reason."""
+    if k is not None and k.fields["name"] != p.name:
+        return "rejected", NAME_CONFLICT
+    if k is None or k.open_union is None:
+        return "created", "" if k is None else "重新入会"
+    if k.open_union != union.pk:
+        return "rejected", _conflict(k, actor)
+    wanted = _wanted(p, k.fields)
+    if wanted != k.fields:
+        changed = dict.fromkeys(FIELD_LABELS[f] for f in COMPARED if wanted[f] != k.fields[f])
+        return "updated", "、".join(changed)
+    return "unchanged", ""
+
+
+def _classify(chunk: list[Parsed], union: Union, result: Outcome, actor: Any) -> None:
     known = _known(chunk)
     for p in chunk:
-        k = known.get(p.index)
-        if k is None or k.open_union is None:
-            result.created += 1
-        elif k.open_union != union.pk:
-            reason = _conflict(k)
-            result.rejected += 1
-            if len(result.errors) < PREVIEW_ROWS:
-                result.errors.append((p.row, reason))
-            if rejected is not None:
-                rejected.append((p.row, [], reason))
-        elif _wanted(p, k.fields) != k.fields:
-            result.updated += 1
+        outcome, detail = _verdict(p, known.get(p.index), union, actor)
+        if outcome == "rejected":
+            _reject(result, p.row, p.values, [("id_number" if detail == NAME_CONFLICT else "", detail)])
         else:
-            result.unchanged += 1
-    return known
+            result.count(outcome, row=p.row, label=p.label, detail=detail)
 
 
 def allocate_pks(model: type[models.Model], n: int) -> list[int]:
@@ -372,7 +389,7 @@ def db_now() -> Any:
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def _write_chunk(chunk: list[Parsed], union: Union, actor: Any, result: ImportResult) -> None:
+def _write_chunk(chunk: list[Parsed], union: Union, actor: Any, result: Outcome, *, skip_invalid: bool) -> None:
     known = _known(chunk)
     now = timezone.now()
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
@@ -381,22 +398,22 @@ def _write_chunk(chunk: list[Parsed], union: Union, actor: Any, result: ImportRe
     updates: list[Person] = []
     for p in chunk:
         k = known.get(p.index)
+        outcome, detail = _verdict(p, k, union, actor)
+        if outcome == "rejected":
+            if not skip_invalid:  # the database changed since the check (a concurrent join or import)
+                raise _Retry(detail)
+            _reject(result, p.row, p.values, [("id_number" if detail == NAME_CONFLICT else "", detail)])
+            continue
+        result.count(outcome, row=p.row, label=p.label, detail=detail)
         if k is None:
             new_people.append(p)
-            result.created += 1
             continue
-        if k.open_union is not None and k.open_union != union.pk:
-            raise _Retry(_conflict(k))
         wanted = _wanted(p, k.fields)
         if k.open_union is None:
             joins.append((k.pk, p))
-            result.created += 1
             updates.append(Person(pk=k.pk, current_union_id=union.pk, updated_at=now, **wanted))
-        elif wanted != k.fields:
-            result.updated += 1
+        elif outcome == "updated":
             updates.append(Person(pk=k.pk, current_union_id=union.pk, updated_at=now, **wanted))
-        else:
-            result.unchanged += 1
     pks = allocate_pks(Person, len(new_people))
     stamp = db_now()
     people = []
@@ -427,16 +444,6 @@ def _write_chunk(chunk: list[Parsed], union: Union, actor: Any, result: ImportRe
     ])
 
 
-def _error_report(headers: list[str], rejected: list[tuple[int, list[Any], str]], *, raw_by_row: dict[int, list[Any]]
-                  ) -> str:
-    rows = [(number, raw or raw_by_row.get(number, []), reason) for number, raw, reason in sorted(rejected)]
-    folder = Path(settings.VAR_DIR) / "import_errors"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"错误行-{timezone.localtime():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.xlsx"
-    path.write_bytes(error_workbook_bytes(headers, rows))
-    return str(path)
-
-
 def _count_lines(path: Path) -> int:
     n = 0
     with open(path, "rb") as fh:
@@ -452,73 +459,115 @@ def _check_union(union: Union) -> None:
 
 def roster_import(
     *,
-    path: Path,
+    path: Path | bytes,
     union: Union,
     actor: Any = None,
     dry_run: bool = False,
     sheet: str | None = None,
     progress: Progress | None = None,
+    skip_invalid: bool = False,
+    report_dir: Path | None = None,
+    report: bool = True,
     attempts: int = 3,
-) -> ImportResult:
+) -> Outcome:
     """Import a roster into `union` (members land there and only there).
 
-    All-or-nothing: when any data row is rejected nothing is written, the result still holds what *would*
-    have been created/updated/unchanged, and `error_report` names an xlsx of the rejected rows with a 错误原因
-    column. Idempotent: the same file again is all `unchanged`. Safe beside concurrent imports and joins (one
-    transaction, serialised; a lost race retries the file). `dry_run` writes nothing to the database.
+    Strict (the default): when any data row is rejected nothing is written, the result still holds what *would*
+    have been created/updated/unchanged. `skip_invalid`: the valid rows are written and `rejected` counts the
+    rows left out. Either way `error_report` names a private xlsx of the rejected rows in the template's columns
+    plus 错误原因 (in `report_dir`, else a new folder of the upload store). Idempotent: the same file again is
+    all `unchanged`. Never renames a person: an ID on file under another name is a rejected row. Safe beside
+    concurrent imports and joins (a lost race retries). `dry_run` writes nothing to the database.
     Raises SpreadsheetError (zh-hans) for a file that cannot be read, ValidationError for a wrong union."""
     _check_union(union)
-    path = Path(path)
+    if not isinstance(path, bytes):
+        path = Path(path)
     last: Exception | None = None
     for _attempt in range(attempts):
         try:
-            return _import_once(path=path, union=union, actor=actor, dry_run=dry_run, sheet=sheet, progress=progress)
+            result = _import_once(path=path, union=union, actor=actor, dry_run=dry_run, sheet=sheet,
+                                  progress=progress, skip_invalid=skip_invalid)
         except (_Retry, IntegrityError) as exc:
             last = exc
+            continue
+        if report:
+            write_error_report(result, IMPORT_COLUMNS, folder=report_dir)
+        return result
     raise ValidationError(f"导入时名册中的人员正被同时办理入会或导入，请稍后重试（{last}）")
 
 
-def _import_once(*, path: Path, union: Union, actor: Any, dry_run: bool, sheet: str | None,
-                 progress: Progress | None) -> ImportResult:
+def _name(path: Path | bytes) -> str:
+    return "" if isinstance(path, bytes) else path.name
+
+
+def _import_once(*, path: Path | bytes, union: Union, actor: Any, dry_run: bool, sheet: str | None,
+                 progress: Progress | None, skip_invalid: bool) -> Outcome:
     ctx = _Context(union)
     table = StreamTable(path, IMPORT_COLUMNS, sheet=sheet)
-    check = ImportResult(sheet=table.sheet, header_row=table.header_row)
-    check.total_rows = max(_count_lines(path) - table.header_row, 0) if table.sheet == "CSV" else 0
-    rejected: list[tuple[int, list[Any], str]] = []
-    for chunk in _chunks(table, ctx, check, rejected, progress, "检查"):
-        _classify(chunk, union, check, rejected)
+    check = Outcome(sheet=table.sheet, header_row=table.header_row)
+    if table.sheet == "CSV" and isinstance(path, Path):
+        check.total_rows = max(_count_lines(path) - table.header_row, 0)
+    for chunk in _chunks(table, ctx, check, progress, "检查"):
+        _classify(chunk, union, check, actor)
     check.total_rows = check.rows
-    if check.rejected:
-        raw_by_row: dict[int, list[Any]] = {}
-        conflict_rows = {n for n, raw, _ in rejected if not raw}
-        if conflict_rows:  # the rows refused for a membership elsewhere: fetch their cells for the report
-            for row in StreamTable(path, IMPORT_COLUMNS, sheet=sheet).rows():
-                if row.number in conflict_rows:
-                    raw_by_row[row.number] = row.raw
-        check.error_report = _error_report(table.headers, rejected, raw_by_row=raw_by_row)
-        return check
-    if dry_run:
+    if dry_run or (check.rejected and not skip_invalid):
         return check
     if not check.created and not check.updated:  # a re-import: everyone unchanged, nothing to write
         check.written = True
-        audit_access(actor=actor, obj=union, what=f"名册导入（{path.name}）：{check.unchanged}人均无变化")
+        audit_access(actor=actor, obj=union, what=f"名册导入（{_name(path)}）：{check.unchanged}人均无变化"
+                     + (f"，{check.rejected}行未导入" if check.rejected else ""))
         return check
-    result = ImportResult(sheet=check.sheet, header_row=check.header_row, total_rows=check.rows)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:  # imports queue one behind another, like SQLite's write lock
+    result = Outcome(sheet=check.sheet, header_row=check.header_row, total_rows=check.rows)
+    # PostgreSQL: the whole file in one transaction, imports queued on an advisory lock (readers and
+    # scan-joins never wait). SQLite: its write lock is database-wide, so one short transaction per chunk.
+    whole_file = connection.vendor != "sqlite"
+    with transaction.atomic() if whole_file else nullcontext():
+        if whole_file:
+            with connection.cursor() as cur:  # imports queue one behind another
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('gonghui.members.roster_import'))")
         table = StreamTable(path, IMPORT_COLUMNS, sheet=sheet)
-        for chunk in _chunks(table, ctx, result, None, progress, "写入"):
-            _write_chunk(chunk, union, actor, result)
-        if result.rejected:  # the file changed on disk between the passes
+        for chunk in _chunks(table, ctx, result, progress, "写入"):
+            with nullcontext() if whole_file else serialized_writes(), transaction.atomic():
+                _write_chunk(chunk, union, actor, result, skip_invalid=skip_invalid)
+        if result.rejected and not skip_invalid:  # the file changed on disk between the passes
             raise _Retry("文件在导入过程中被修改")
         result.written = True
         audit_access(actor=actor, obj=union, what=(
-            f"名册导入（{path.name}）：新增{result.created}人，更新{result.updated}人，未变{result.unchanged}人，"
-            f"重复{result.duplicates}行"))
+            f"名册导入（{_name(path)}）：新增{result.created}人，更新{result.updated}人，未变{result.unchanged}人，"
+            f"重复{result.duplicates}行" + (f"，{result.rejected}行未导入" if result.rejected else "")))
     return result
 
 
-def template_columns() -> tuple[Column, ...]:
+def template_columns(user: Any = None) -> tuple[Column, ...]:
     return IMPORT_COLUMNS
+
+
+def member_unions(user: Any) -> list[Union]:
+    """Unions the user may change that take members directly (the 导入到工会 choices)."""
+    return list(Union.objects.visible_to(user, Action.CHANGE).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
+                                                               Union.Kind.FEDERATION)).order_by("name"))
+
+
+def _check(req: ImportRequest) -> Outcome:
+    return roster_import(path=req.path, union=req.union, actor=req.actor, dry_run=True, sheet=req.sheet,
+                         progress=req.progress, skip_invalid=req.skip_invalid, report=False)
+
+
+def _write(req: ImportRequest) -> Outcome:
+    return roster_import(path=req.path, union=req.union, actor=req.actor, sheet=req.sheet, progress=req.progress,
+                         skip_invalid=req.skip_invalid, report=False)
+
+
+def _done_url(job: Any) -> str:
+    from django.urls import reverse
+
+    return f"{reverse('members:list')}?union={job.union_id}"
+
+
+MEMBER_KIND = register(ImportKind(
+    name="members", label="会员名册", columns=template_columns, check=_check, write=_write, unions=member_unions,
+    notes=("带 * 的列必填", "身份证号码列请保持“文本”格式", "入会日期如 2021-07-01", "同一文件内同一人只保留第一行"),
+    examples=(("张伟", "（18位身份证号码）", "13805861234", "2021-07-01", "台州市黄岩鸿日模具有限公司", "快递员",
+               "群众", "高中"),),
+    done_url=_done_url,
+))

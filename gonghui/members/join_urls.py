@@ -8,6 +8,7 @@ app_name = "join"
 
 urlpatterns = [
     path("join/<str:union_code>/", views.join_form, name="form"),
+    path("join/<str:union_code>/verify/", views.join_verify_step, name="verify_step"),
     path("join/<str:union_code>/done/", views.join_result, name="result"),
     path("join/<str:union_code>/employers/", views.join_employers, name="employers"),
     path("join/<str:union_code>/poster/", views.poster, name="poster"),

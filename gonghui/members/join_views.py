@@ -1,12 +1,18 @@
 """扫码入会 pages: the public phone form, the e-card (session-bound), its SMS login and public verify page,
 and, for cadres, the printable poster and a union's join settings / recruiters / funnel.
 
-Thin views: the writes are members.services (scan_join, funnel_record, join_settings_save, recruiter_add),
-the reads members.selectors; the phone pages are plain HTML forms (no Bootstrap JS) that work without JS.
+Thin views: the writes are members.services (scan_join, scan_join_complete, funnel_record, join_settings_save,
+join_event_mode_set, recruiter_add), the reads members.selectors; the phone pages are plain HTML forms (no
+Bootstrap JS) that work without JS.
+
+A scan with an ID number already on file never shows a card at once: the browser goes to the verify step
+(/join/<code>/verify/), where the code sent to the REGISTERED mobile proves the person; only then is the card
+bound to this browser, and a member of another union is asked to confirm the transfer.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
@@ -16,18 +22,23 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from gonghui.accounts.permissions import Action
 from gonghui.core.identifiers import normalize_code
 from gonghui.orgs.models import Union
+from gonghui.orgs.scope import allowed, scoped
 
 from . import qr, selectors, services, sms
 from .models import FunnelEvent, JoinSettings, Membership, Occupation, Person, Recruiter
-from .ratelimits import join_limited
+from .ratelimits import distinct_limit_label, join_limited, sms_send_limited
 
 SESSION_PERSON = "card_person_id"
 SESSION_OUTCOME = "join_outcome"
 SESSION_PHONE_OK = "card_phone_verified"
+SESSION_VERIFY = "join_verify"  # {union, index, p (person id when a code was really sent), ref}
+SESSION_CONFIRM = "join_confirm"  # {union, person, recruiter, until}: proved, transfer not yet confirmed
+CONFIRM_SECONDS = 600
 VERIFY_SALT = "gonghui.card.verify"
 VERIFY_MAX_AGE = 600  # seconds: a screenshot of the card stops verifying after 10 minutes
 SCAN_COOKIE = "gh_scanned"
@@ -38,7 +49,7 @@ SCAN_COOKIE = "gh_scanned"
 
 def _join_union(union_code: str) -> Union:
     """The union a public join URL names (by USCC): a grassroots union or a federation, not revoked."""
-    union = Union.objects.filter(code=normalize_code(union_code)).first()
+    union = Union.objects.select_related("join_settings").filter(code=normalize_code(union_code)).first()
     if union is None or union.status == Union.Status.REVOKED:
         raise Http404("工会不存在")
     if not union.is_grassroots and union.kind != Union.Kind.FEDERATION:
@@ -88,7 +99,7 @@ class JoinForm(forms.Form):
 
 
 def _form_context(request: HttpRequest, union: Union, form: JoinForm, **extra: Any) -> dict[str, Any]:
-    settings_row = JoinSettings.objects.filter(union=union).first()
+    settings_row = services.join_settings_of(union)
     return {
         "union": union,
         "form": form,
@@ -117,7 +128,7 @@ def join_form(request: HttpRequest, union_code: str) -> HttpResponse:
         return response
 
     form = JoinForm(request.POST)
-    limited = join_limited(request, request.POST.get("id_number", ""))
+    limited = join_limited(request, request.POST.get("id_number", ""), union_id=union.pk, event=_event_open(union))
     if limited:
         ctx = _form_context(request, union, form, error=limited)
         return render(request, "members/join_form.html", ctx, status=429)
@@ -132,12 +143,27 @@ def join_form(request: HttpRequest, union_code: str) -> HttpResponse:
             union=union, name=data["name"], id_number=data["id_number"], phone=data["phone"],
             employer_text=data["employer"], occupation=data["occupation"], recruiter=recruiter,
         )
-    except services.NameMismatch as exc:
-        return render(request, "members/join_result.html",
-                      {"union": union, "outcome": "name_mismatch", "message": exc.messages[0]}, status=409)
     except ValidationError as exc:
         ctx = _form_context(request, union, form, error=exc.messages[0])
         return render(request, "members/join_form.html", ctx, status=400)
+    if result.outcome == "verify":
+        # Already on file: no card, no transfer, nothing said about the holder; the proof comes first.
+        request.session.pop(SESSION_CONFIRM, None)
+        request.session[SESSION_VERIFY] = {
+            "union": union.pk, "index": result.person.id_index, "recruiter": recruiter.pk if recruiter else None,
+            "p": result.person.pk if result.name_matches else None,
+        }
+        return redirect("join:verify_step", union_code=union.code)
+    return _after_join(request, union, result)
+
+
+def _event_open(union: Union) -> bool:
+    row = services.join_settings_of(union)
+    return row is not None and row.event_open()
+
+
+def _after_join(request: HttpRequest, union: Union, result: services.JoinResult) -> HttpResponse:
+    """Bind the card (the person is new here, or has proved who they are) and show where the join led."""
     _bind_card(request, result.person)
     if result.outcome in ("created", "existing"):
         return redirect("join:card")
@@ -148,6 +174,60 @@ def join_form(request: HttpRequest, union_code: str) -> HttpResponse:
         else "",
     }
     return redirect("join:result", union_code=union.code)
+
+
+def join_verify_step(request: HttpRequest, union_code: str) -> HttpResponse:
+    """The proof of identity for an ID number already on file: the 6-digit code sent to the registered mobile
+    (action=code), a new code (action=resend), then — for a member of another union — 确认转入 (action=confirm)
+    or 暂不转会 (action=decline). The card is bound to this browser only once the code is right."""
+    union = _join_union(union_code)
+    pending = request.session.get(SESSION_VERIFY)
+    confirm = request.session.get(SESSION_CONFIRM)
+    if confirm and (confirm.get("union") != union.pk or confirm.get("until", 0) < time.time()):
+        request.session.pop(SESSION_CONFIRM, None)
+        confirm = None
+    if not (pending and pending.get("union") == union.pk) and not confirm:
+        return redirect("join:form", union_code=union.code)
+    ctx: dict[str, Any] = {"union": union, "step": "code"}
+    if request.method != "POST":
+        if confirm:
+            ctx.update(step="confirm", from_union=confirm.get("from_union", ""))
+        return render(request, "members/join_verify.html", ctx)
+    action = request.POST.get("action", "")
+    try:
+        if action in ("confirm", "decline") and confirm:
+            request.session.pop(SESSION_CONFIRM, None)
+            if action == "decline":
+                return redirect("join:card")
+            result = services.scan_join_complete(union=union, person_id=int(confirm["person"]), confirm_transfer=True,
+                                                 recruiter_id=confirm.get("recruiter"))
+            return _after_join(request, union, result)
+        if not pending or pending.get("union") != union.pk:
+            return redirect("join:form", union_code=union.code)
+        limited = join_limited(request, union_id=union.pk, event=_event_open(union), index=pending["index"])
+        if limited:
+            return render(request, "members/join_verify.html", {**ctx, "error": limited}, status=429)
+        if action == "resend":
+            services.scan_join_code_resend(union=union, index=pending["index"], person_id=pending.get("p"),
+                                           recruiter_id=pending.get("recruiter"))
+            return render(request, "members/join_verify.html", {**ctx, "resent": True})
+        error, person_id, recruiter_id = sms.check_join_code(index=pending["index"], union_id=union.pk,
+                                                             code=request.POST.get("code", ""))
+        if error or person_id is None:
+            return render(request, "members/join_verify.html", {**ctx, "error": error}, status=400)
+        request.session.pop(SESSION_VERIFY, None)
+        result = services.scan_join_complete(union=union, person_id=person_id, confirm_transfer=False,
+                                             recruiter_id=recruiter_id)
+    except ValidationError as exc:
+        return render(request, "members/join_verify.html", {**ctx, "step": "done", "error": exc.messages[0]},
+                      status=400)
+    if result.outcome == "confirm_transfer":
+        _bind_card(request, result.person)  # proved: their own card is theirs to see, transfer or not
+        from_union = result.membership.union.name if result.membership else ""
+        request.session[SESSION_CONFIRM] = {"union": union.pk, "person": result.person.pk, "recruiter": recruiter_id,
+                                            "from_union": from_union, "until": time.time() + CONFIRM_SECONDS}
+        return render(request, "members/join_verify.html", {**ctx, "step": "confirm", "from_union": from_union})
+    return _after_join(request, union, result)
 
 
 def join_result(request: HttpRequest, union_code: str) -> HttpResponse:
@@ -207,7 +287,12 @@ def card_login(request: HttpRequest) -> HttpResponse:
         return render(request, "members/card_login.html", {**ctx, "error": "请填写手机号码"}, status=400)
     ctx["phone"] = phone
     if action == "send":
-        error = sms.send_code(phone) if selectors.card_holders(phone=phone) else None
+        # Registered or not, the same steps and answers (limits, a stored code); only a registered phone is
+        # really sent the code.
+        if sms_send_limited(request):
+            error: str | None = "当前网络获取验证码过于频繁，请稍后再试"
+        else:
+            error = sms.send_code(phone, deliver=bool(selectors.card_holders(phone=phone)))
         if error:
             return render(request, "members/card_login.html", {**ctx, "error": error}, status=429)
         return render(request, "members/card_login.html", {**ctx, "step": "code", "sent": True})
@@ -262,17 +347,19 @@ def card_verify(request: HttpRequest, token: str) -> HttpResponse:
 # ---------------------------------------------------------------- cadres: poster, QR files, settings
 
 
-def _scoped_join_union(request: HttpRequest, **lookup: Any) -> Union:
-    union = Union.objects.get_visible(request.user, **lookup)
+def _takes_members(union: Union) -> Union:
+    """404 for a union that takes no members directly (区/镇街总工会): it has no join page."""
     if not union.is_grassroots and union.kind != Union.Kind.FEDERATION:
         raise Http404("该工会不直接接收会员")
     return union
 
 
 @login_required
-def poster(request: HttpRequest, union_code: str) -> HttpResponse:
+@require_safe
+@scoped(Union, code="union_code", normalise={"code": normalize_code})
+def poster(request: HttpRequest, union: Union) -> HttpResponse:
     """A4 poster: union name, big QR, 「微信扫一扫 · 一分钟入会」. ?ref= makes a recruiter's poster."""
-    union = _scoped_join_union(request, code=normalize_code(union_code))
+    _takes_members(union)
     recruiter = _recruiter(union, request.GET.get("ref", ""))
     url = qr.join_url(request, union.code or "", recruiter.code if recruiter else "")
     return render(request, "members/poster_a4.html",
@@ -280,8 +367,10 @@ def poster(request: HttpRequest, union_code: str) -> HttpResponse:
 
 
 @login_required
-def join_qr_png(request: HttpRequest, union_code: str) -> HttpResponse:
-    union = _scoped_join_union(request, code=normalize_code(union_code))
+@require_safe
+@scoped(Union, code="union_code", normalise={"code": normalize_code})
+def join_qr_png(request: HttpRequest, union: Union) -> HttpResponse:
+    _takes_members(union)
     recruiter = _recruiter(union, request.GET.get("ref", ""))
     url = qr.join_url(request, union.code or "", recruiter.code if recruiter else "")
     response = HttpResponse(qr.png(url), content_type="image/png")
@@ -295,15 +384,22 @@ class SettingsForm(forms.Form):
     open = forms.BooleanField(label="开放扫码入会", required=False)
 
 
+class EventForm(forms.Form):
+    hours = forms.TypedChoiceField(label="活动模式", coerce=int, choices=[
+        (0, "关闭"), (2, "2小时"), (4, "4小时"), (8, "8小时"), (24, "1天"), (72, "3天")])
+
+
 class RecruiterForm(forms.Form):
     name = forms.CharField(label="推荐人姓名", max_length=30)
     phone = forms.CharField(label="手机（选填）", max_length=20, required=False)
 
 
 @login_required
-def join_admin(request: HttpRequest, union_id: int) -> HttpResponse:
-    """A union's 扫码入会: settings (open, needs approval), recruiters and their QR, the funnel."""
-    union = _scoped_join_union(request, pk=union_id)
+@scoped(Union, pk="union_id", post_action=Action.CHANGE)
+def join_admin(request: HttpRequest, union: Union) -> HttpResponse:
+    """A union's 扫码入会: settings (open, needs approval), recruiters and their QR, the funnel. Anyone who sees
+    the union sees the page; every POST is a `change` (403 for 只读 / 部门经办人; the services require it again)."""
+    _takes_members(union)
     row = JoinSettings.objects.filter(union=union).first()
     error = ""
     if request.method == "POST":
@@ -314,6 +410,11 @@ def join_admin(request: HttpRequest, union_id: int) -> HttpResponse:
                 services.join_settings_save(actor=request.user, union=union,
                                             requires_approval=sf.cleaned_data.get("requires_approval", False),
                                             open=sf.cleaned_data.get("open", False))
+            elif request.POST.get("action") == "event":
+                ef = EventForm(request.POST)
+                if not ef.is_valid():
+                    raise ValidationError("请选择活动模式时长")
+                services.join_event_mode_set(actor=request.user, union=union, hours=ef.cleaned_data["hours"])
             elif request.POST.get("action") == "recruiter":
                 rf = RecruiterForm(request.POST)
                 if not rf.is_valid():
@@ -334,8 +435,12 @@ def join_admin(request: HttpRequest, union_id: int) -> HttpResponse:
             "requires_approval": row.requires_approval if row else False, "open": row.open if row else True,
         }),
         "recruiter_form": RecruiterForm(),
+        "event_form": EventForm(),
+        "event_until": row.event_until if row is not None and row.event_open() else None,
+        "distinct_everyday": distinct_limit_label(), "distinct_event": distinct_limit_label(event=True),
         "funnel": funnel,
         "join_link": join_link,
         "qr_svg": qr.svg(join_link, scale=3),
         "error": error,
+        "can_change": allowed(request.user, Action.CHANGE, union),
     }, status=400 if error else 200)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from gonghui.core.scope import ScopedQuerySet
+from gonghui.orgs.scope import ScopedQuerySet
 
 
 class Occupation(models.TextChoices):
@@ -66,7 +68,9 @@ class Person(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope_fields = ("current_union",)
+    # Cadres see their members and, after a person left, was expelled, rejected or moved away, the people who
+    # once belonged to their unions (the history is theirs too). Lists of members use via=("current_union",).
+    scope_fields = ("current_union", "memberships__union")
 
     class Meta:
         verbose_name = "会员"
@@ -220,6 +224,9 @@ class JoinSettings(models.Model):
     union = models.OneToOneField("orgs.Union", verbose_name="工会", on_delete=models.CASCADE, related_name="join_settings")
     requires_approval = models.BooleanField("入会需主席审核", default=False)
     open = models.BooleanField("开放扫码入会", default=True)
+    # 活动模式: until this moment the per-network limit on distinct ID numbers is the event's (thousands behind
+    # one carrier-NAT address), not the everyday one. Opened by the chair for a bounded period; null = off.
+    event_until = models.DateTimeField("活动模式截止时间", null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_fields = ("union",)
@@ -227,6 +234,11 @@ class JoinSettings(models.Model):
     class Meta:
         verbose_name = "入会设置"
         verbose_name_plural = "入会设置"
+
+    def event_open(self, now: Any = None) -> bool:
+        from django.utils import timezone
+
+        return self.event_until is not None and self.event_until > (now or timezone.now())
 
 
 class Recruiter(models.Model):
@@ -305,3 +317,18 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class RateCounter(models.Model):
+    """One rate-limit counter (members.ratelimits): hits since the window opened, and when it closes. Written by
+    one atomic upsert per request, so parallel requests can never lose a hit (the database cache's incr is a
+    read-then-write). Used when the shared cache is not Redis."""
+
+    bucket = models.CharField(max_length=64, primary_key=True)
+    expires = models.BigIntegerField()  # epoch seconds; a hit after this restarts the window
+    hits = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = "限流计数"
+        verbose_name_plural = "限流计数"
+        indexes = [models.Index(fields=["expires"], name="ratecounter_expires_idx")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,56 +16,143 @@ from gonghui.orgs.models import Union
 
 from .models import Membership, MembershipEvent, Person, TransferRequest
 
+MEMBER_STATUSES = (  # the member list's 状态 filter: "" is the members (在会 and 保留会籍), applicants apart
+    ("", "会员（在会、保留会籍）"),
+    ("active", "在会"),
+    ("retained", "保留会籍"),
+    ("pending", "待审核（入会申请人）"),
+    ("former", "已转出、退会、除名"),
+)
+ENDED = (Membership.Status.TRANSFERRED, Membership.Status.LEFT, Membership.Status.EXPELLED)
+
 
 @dataclass(frozen=True)
 class MemberFilters:
-    q: str = ""  # a name, a mobile number, or a full ID number in any accepted spelling
+    q: str = ""  # see _q_filter: a name, a mobile (or part of one), an ID number, or a name with ID fragments
     union: int | None = None  # a union id: members of that union's subtree
     occupation: str = ""
     political: str = ""
     joined_from: dt.date | None = None
     joined_to: dt.date | None = None
     enterprise: int | None = None
+    status: str = ""  # one of MEMBER_STATUSES
+
+    def as_params(self) -> dict[str, Any]:
+        """JSON-safe (dates as ISO text); `from_params` reverses it. For background export jobs."""
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in vars(self).items()}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> MemberFilters:
+        values = dict(params)
+        for key in ("joined_from", "joined_to"):
+            if values.get(key):
+                values[key] = dt.date.fromisoformat(values[key])
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
+_DIGITS = re.compile(r"^\d{3,11}$")
+_ID_TAIL = re.compile(r"^\d{3}[\dXx]$")
+_MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
 
 
 def _q_filter(q: str) -> Q:
-    text = q.strip()
+    """What the search box accepts:
+    - a full ID number in any spelling (spaces, full width, lower-case x) → the blind index, exact;
+    - a masked ID as the lists show it (331003********1234) → exact on the masked form;
+    - an 11-digit mobile → exact; 3–10 digits → part of a mobile;
+    - a name or part of one, optionally with the parts of the ID a mask shows: 张伟 331003 (area code),
+      张伟 1234 (last four of the ID, or of the mobile), 张伟 331003 1234."""
+    text = " ".join(q.split())
+    compact = text.replace(" ", "")
     try:
-        ident = parse_id_number(text)
+        ident = parse_id_number(compact)
     except ValueError:
         ident = None
     if ident is not None:
         return Q(id_index=crypto.blind_index(ident.number))
-    digits = text.replace(" ", "")
-    if digits.isdigit() and len(digits) == 11:
-        return Q(phone=digits)
-    return Q(name__startswith=text) if len(text) == 1 else Q(name__contains=text)
+    if _MASKED_ID.match(compact.upper()):
+        return Q(id_masked=compact.upper())
+    if compact.isdigit() and len(compact) == 11:
+        return Q(phone=compact)
+    if _DIGITS.match(compact):
+        return Q(phone__contains=compact)
+    names = [t for t in text.split(" ") if not (_DIGITS.match(t) or _ID_TAIL.match(t))]
+    parts = [t.upper() for t in text.split(" ") if t not in names]
+    if not names:
+        return Q(pk__in=[])
+    cond = Q()
+    for name in names:
+        cond &= Q(name__startswith=name) if len(name) == 1 else Q(name__contains=name)
+    for part in parts:
+        if len(part) == 6 and part.isdigit():
+            cond &= Q(id_masked__startswith=part)
+        elif len(part) == 4:
+            cond &= Q(id_masked__endswith=part) | Q(phone__endswith=part)
+        else:
+            cond &= Q(phone__contains=part)
+    return cond
 
 
 def member_list(*, user: Any, filters: MemberFilters | None = None) -> QuerySet[Person]:
-    """Members (people with an open membership) `user` may see, filtered. Scope-checked; ID never in clear."""
+    """People `user` may see, filtered; each annotated with `m_status` (their membership's status here).
+
+    By default the members (open membership 在会 or 保留会籍); `status="pending"` the applicants awaiting approval,
+    apart from them; `status="former"` people whose membership of a union in scope ended (转出、退会、除名) — they
+    are reached through that membership, which is in scope, and `m_union` names the union they left.
+    Scope-checked; the ID never in clear."""
     f = filters or MemberFilters()
-    qs = Person.objects.visible_to(user).filter(current_union__isnull=False)
+    qs: QuerySet[Any]
+    if f.status == "former":
+        ended = Membership.objects.visible_to(user).filter(status__in=ENDED)
+        if f.union:
+            node = Union.objects.visible_to(user).filter(pk=f.union).first()
+            if node is None:
+                return Person.objects.none()
+            ended = ended.filter(union__path__startswith=node.path)
+        if f.joined_from:
+            ended = ended.filter(joined_on__gte=f.joined_from)
+        if f.joined_to:
+            ended = ended.filter(joined_on__lte=f.joined_to)
+        latest = ended.filter(person=OuterRef("pk")).order_by("-ended_on", "-pk")
+        qs = (Person.objects.filter(pk__in=ended.values("person_id"))
+              .exclude(pk__in=Person.objects.visible_to(user, via=("current_union",))
+                       .filter(current_union__isnull=False).values("pk"))
+              .annotate(m_status=Subquery(latest.values("status")[:1]),
+                        m_union=Subquery(latest.values("union__name")[:1])))
+    else:
+        qs = Person.objects.visible_to(user, via=("current_union",)).filter(current_union__isnull=False)
+        pending = Membership.objects.filter(status=Membership.Status.PENDING).values("person_id")
+        retained = Membership.objects.filter(status=Membership.Status.RETAINED).values("person_id")
+        if f.status == "pending":
+            qs = qs.filter(pk__in=pending)
+        elif f.status == "retained":
+            qs = qs.filter(pk__in=retained)
+        elif f.status == "active":
+            qs = qs.exclude(pk__in=pending).exclude(pk__in=retained)
+        else:
+            qs = qs.exclude(pk__in=pending)
+        if f.union:
+            node = Union.objects.visible_to(user).filter(pk=f.union).first()
+            if node is None:
+                return qs.none()
+            qs = qs.filter(current_union__in=Union.objects.filter(path__startswith=node.path).values("pk"))
+        if f.joined_from or f.joined_to:
+            open_m = Membership.objects.filter(status__in=Membership.OPEN)
+            if f.joined_from:
+                open_m = open_m.filter(joined_on__gte=f.joined_from)
+            if f.joined_to:
+                open_m = open_m.filter(joined_on__lte=f.joined_to)
+            qs = qs.filter(pk__in=open_m.values("person_id"))
+        status = Membership.objects.filter(person=OuterRef("pk"), status__in=Membership.OPEN).values("status")[:1]
+        qs = qs.annotate(m_status=Subquery(status), m_union=F("current_union__name"))
     if f.q.strip():
         qs = qs.filter(_q_filter(f.q))
-    if f.union:
-        node = Union.objects.visible_to(user).filter(pk=f.union).first()
-        if node is None:
-            return qs.none()
-        qs = qs.filter(current_union__in=Union.objects.filter(path__startswith=node.path).values("pk"))
     if f.occupation:
         qs = qs.filter(occupation=f.occupation)
     if f.political:
         qs = qs.filter(political=f.political)
     if f.enterprise:
         qs = qs.filter(employer_id=f.enterprise)
-    if f.joined_from or f.joined_to:
-        open_m = Membership.objects.filter(status__in=Membership.OPEN)
-        if f.joined_from:
-            open_m = open_m.filter(joined_on__gte=f.joined_from)
-        if f.joined_to:
-            open_m = open_m.filter(joined_on__lte=f.joined_to)
-        qs = qs.filter(pk__in=open_m.values("person_id"))
     return qs.select_related("current_union", "employer").order_by("-pk")
 
 
@@ -235,8 +323,8 @@ def township_rates(*, user: Any) -> list[dict[str, Any]]:
     参保人数. Three queries whatever the scope: 参保人数 per territory (from enterprise_counts_idx), members per
     their employer's territory (the enterprises in scope joined to the (employer, current_union) index, never a
     scan of the members table), the townships' names."""
-    from gonghui.core.scope import scope_q
     from gonghui.orgs.models import Enterprise
+    from gonghui.orgs.scope import scope_q
 
     active = Enterprise.Status.ACTIVE
     heads = list(

@@ -18,11 +18,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gonghui.accounts.permissions import Action
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
 from gonghui.core.db import serialized_writes
 from gonghui.core.identifiers import IdNumber, parse_id_number
 from gonghui.orgs.models import Enterprise, Union
+from gonghui.orgs.scope import allowed, require
 
 from .models import (
     FunnelEvent,
@@ -97,12 +99,16 @@ def clean_name(raw: object) -> str:
 @dataclass(frozen=True)
 class JoinResult:
     """outcome: created (a new member), existing (already a member of this union), pending (awaits the
-    chair's approval), transfer_requested (a member elsewhere: a transfer request was made)."""
+    chair's approval), transfer_requested (a member elsewhere: a transfer request was made);
+    for a scan by someone already registered, before they proved who they are: verify (nothing was written;
+    `name_matches` says whether the name given is the one on file — for the service, never for the answer);
+    after the proof: confirm_transfer (a member elsewhere who has not yet confirmed the transfer)."""
 
     person: Person
     membership: Membership | None
     outcome: str
     transfer: TransferRequest | None = None
+    name_matches: bool = True
 
     @property
     def status_label(self) -> str:
@@ -111,6 +117,8 @@ class JoinResult:
             "existing": "已是本会会员",
             "pending": "待审核",
             "transfer_requested": "转会待审批",
+            "verify": "待验证身份",
+            "confirm_transfer": "待确认转会",
         }[self.outcome]
 
 
@@ -165,6 +173,14 @@ def person_lookup(id_number: object) -> Person | None:
     return Person.objects.filter(id_index=crypto.blind_index(ident.number)).first()
 
 
+def join_settings_of(union: Union) -> JoinSettings | None:
+    """The union's 扫码入会 settings: from the union's select_related cache when the caller fetched it so."""
+    try:
+        return union.join_settings
+    except JoinSettings.DoesNotExist:
+        return None
+
+
 def member_join(
     *,
     union: Union,
@@ -180,16 +196,22 @@ def member_join(
     recruiter: Recruiter | None = None,
     joined_on: dt.date | None = None,
     actor: Any = None,
+    verify_existing: bool = False,
 ) -> JoinResult:
     """A person joins `union`. Idempotent: the same person joining the same union again gets the same
     membership and card. A person active in another union gets a transfer request, never a second
-    membership. Atomic; safe under concurrent joins of the same person (unique constraints + retry)."""
+    membership. Atomic; safe under concurrent joins of the same person (unique constraints + retry).
+
+    `verify_existing` (the public scan): when the ID number is already on file — found inside the transaction,
+    so also when a concurrent join of the same number won the race — nothing is written and the outcome is
+    "verify": the caller must have the person prove who they are (scan_join_complete) before any card is shown
+    or any transfer filed. The name given is compared there, inside the transaction, too (`name_matches`)."""
     if not union.is_grassroots and union.kind != Union.Kind.FEDERATION:
         raise ValidationError(f"{union.name}不直接接收会员，请选择基层工会或工会联合会")
     ident = clean_id(id_number)
     clean = {"name": clean_name(name), "phone": clean_phone(phone)}
     joined_on = joined_on or timezone.localdate()
-    join_settings = JoinSettings.objects.filter(union=union).first()
+    join_settings = join_settings_of(union)
     if source == Membership.Source.SCAN and join_settings is not None and not join_settings.open:
         raise ValidationError(f"{union.name}暂未开放扫码入会")
     needs_approval = source == Membership.Source.SCAN and join_settings is not None and join_settings.requires_approval
@@ -202,7 +224,7 @@ def member_join(
                     union=union, ident=ident, index=index, clean=clean, employer=employer,
                     employer_name=employer_name, occupation=occupation, political=political, education=education,
                     source=source, recruiter=recruiter, joined_on=joined_on, needs_approval=needs_approval,
-                    actor=actor,
+                    actor=actor, verify_existing=verify_existing,
                 )
         except IntegrityError as exc:  # a concurrent join of the same person won: read what it wrote
             last_error = exc
@@ -212,18 +234,37 @@ def member_join(
 def _join_once(
     *, union: Union, ident: IdNumber, index: str, clean: dict[str, str], employer: Enterprise | None,
     employer_name: str, occupation: str, political: str, education: str, source: str,
-    recruiter: Recruiter | None, joined_on: dt.date, needs_approval: bool, actor: Any,
+    recruiter: Recruiter | None, joined_on: dt.date, needs_approval: bool, actor: Any, verify_existing: bool,
 ) -> JoinResult:
     person = Person.objects.select_for_update().filter(id_index=index).first()
+    if person is not None and verify_existing:
+        return JoinResult(person=person, membership=None, outcome="verify",
+                          name_matches=person.name == clean["name"])
     if person is None:
+        from .imports import allocate_pks  # the roster import's helper: pk first, so the card number goes in
+
+        pk = allocate_pks(Person, 1)[0]
         person = Person.objects.create(
+            pk=pk, member_no=card_number(pk), current_union=union,
             **person_defaults(
                 ident=ident, name=clean["name"], phone=clean["phone"], employer=employer,
                 employer_name=employer_name, occupation=occupation, political=political, education=education,
-            )
+            ),
         )
-        person.member_no = card_number(person.pk)  # saved below with current_union: one UPDATE, one audit entry
-    open_m = Membership.objects.select_for_update().filter(person=person, status__in=Membership.OPEN).first()
+        return _new_membership(person=person, union=union, source=source, recruiter=recruiter, joined_on=joined_on,
+                               needs_approval=needs_approval, actor=actor, set_current=False)
+    return _join_person(person=person, union=union, source=source, recruiter=recruiter, joined_on=joined_on,
+                        needs_approval=needs_approval, actor=actor, confirm_transfer=True)
+
+
+def _join_person(
+    *, person: Person, union: Union, source: str, recruiter: Recruiter | None, joined_on: dt.date,
+    needs_approval: bool, actor: Any, confirm_transfer: bool,
+) -> JoinResult:
+    """A known person (row locked by the caller) joins `union`: the same membership again, a transfer request
+    (only when `confirm_transfer`, else outcome confirm_transfer and nothing written), or a new membership."""
+    open_m = (Membership.objects.select_for_update().select_related("union")
+              .filter(person=person, status__in=Membership.OPEN).first())
     if open_m is not None and open_m.union_id == union.pk:
         return JoinResult(person=person, membership=open_m,
                           outcome="pending" if open_m.status == Membership.Status.PENDING else "existing")
@@ -235,13 +276,23 @@ def _join_once(
             if pending.to_union_id != union.pk:
                 raise ValidationError(f"您已有转入{pending.to_union.name}的转会申请在审批中")
             return JoinResult(person=person, membership=open_m, outcome="transfer_requested", transfer=pending)
+        if not confirm_transfer:
+            return JoinResult(person=person, membership=open_m, outcome="confirm_transfer")
         transfer = TransferRequest.objects.create(
             person=person, from_membership=open_m, from_union_id=open_m.union_id, to_union=union,
-            reason="扫码入会（已是其他工会会员）" if source == Membership.Source.SCAN else "转会",
+            reason="扫码入会（本人短信验证并确认转入）" if source == Membership.Source.SCAN else "转会",
             due_at=timezone.now() + dt.timedelta(days=TRANSFER_AUTO_DAYS),
             requested_by=actor if getattr(actor, "is_authenticated", False) else None, recruiter=recruiter,
         )
         return JoinResult(person=person, membership=open_m, outcome="transfer_requested", transfer=transfer)
+    return _new_membership(person=person, union=union, source=source, recruiter=recruiter, joined_on=joined_on,
+                           needs_approval=needs_approval, actor=actor, set_current=True)
+
+
+def _new_membership(
+    *, person: Person, union: Union, source: str, recruiter: Recruiter | None, joined_on: dt.date,
+    needs_approval: bool, actor: Any, set_current: bool,
+) -> JoinResult:
     status = Membership.Status.PENDING if needs_approval else Membership.Status.ACTIVE
     membership = Membership.objects.create(
         person=person, union=union, status=status, joined_on=joined_on, source=source, recruiter=recruiter
@@ -249,15 +300,22 @@ def _join_once(
     _event(person=person, membership=membership, kind=(MembershipEvent.Kind.APPLY if needs_approval
                                                         else MembershipEvent.Kind.JOIN),
            on=joined_on, reason=Membership.Source(source).label, actor=actor)
-    person.current_union = union
-    person.save(update_fields=["current_union", "member_no", "updated_at"])
+    if set_current:
+        person.current_union = union
+        fields = ["current_union", "updated_at"]
+        if not person.member_no:
+            person.member_no = card_number(person.pk)
+            fields.append("member_no")
+        person.save(update_fields=fields)
     if not needs_approval and source == Membership.Source.SCAN:
         FunnelEvent.objects.create(union=union, recruiter=recruiter, stage=FunnelEvent.Stage.MEMBER)
     return JoinResult(person=person, membership=membership, outcome="pending" if needs_approval else "created")
 
 
 def join_decide(*, actor: Any, membership: Membership, approve: bool, reason: str = "") -> Membership:
-    """The chair approves or rejects a pending join. Atomic, audited; deciding twice is refused."""
+    """The chair approves or rejects a pending join. Requires `approve` on the membership's union (403).
+    Atomic, audited; deciding twice is refused."""
+    require(actor, Action.APPROVE, membership)
     with transaction.atomic(), set_actor(actor):
         m = Membership.objects.select_for_update().select_related("person").get(pk=membership.pk)
         if m.status != Membership.Status.PENDING:
@@ -282,7 +340,9 @@ def join_decide(*, actor: Any, membership: Membership, approve: bool, reason: st
 
 
 def transfer_request(*, actor: Any, person: Person, to_union: Union, reason: str = "") -> TransferRequest:
-    """The destination union asks to take `person` over. Idempotent for the same destination."""
+    """The destination union asks to take `person` over. Requires `change` on the destination (403).
+    Idempotent for the same destination."""
+    require(actor, Action.CHANGE, to_union)
     if not to_union.is_grassroots and to_union.kind != Union.Kind.FEDERATION:
         raise ValidationError(f"{to_union.name}不直接接收会员")
     with transaction.atomic(), set_actor(actor):
@@ -326,7 +386,10 @@ def _transfer_complete(*, transfer: TransferRequest, actor: Any, status: str) ->
 
 
 def transfer_decide(*, actor: Any, transfer: TransferRequest, approve: bool, reason: str = "") -> TransferRequest:
-    """The origin union approves (the person moves, history kept whole) or rejects. Atomic, audited."""
+    """The origin union approves (the person moves, history kept whole) or rejects. Requires `approve` on the
+    origin union (403: the destination cannot approve its own request). Atomic, audited."""
+    if not allowed(actor, Action.APPROVE, transfer.from_union):
+        raise PermissionDenied("只有转出工会可以审批转会申请")
     with transaction.atomic(), set_actor(actor):
         t = TransferRequest.objects.select_for_update().select_related("person", "from_union", "to_union").get(
             pk=transfer.pk
@@ -371,7 +434,9 @@ CHANGE_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
 def membership_change(
     *, actor: Any, membership: Membership, kind: str, reason: str, on: dt.date | None = None
 ) -> Membership:
-    """保留会籍 / 恢复会籍 / 退会 / 除名, with date and reason (除名 and 退会 need a reason). Atomic, audited."""
+    """保留会籍 / 恢复会籍 / 退会 / 除名, with date and reason (除名 and 退会 need a reason). Requires `change` on
+    the membership's union (403). Atomic, audited."""
+    require(actor, Action.CHANGE, membership)
     if kind not in CHANGE_TARGETS:
         raise ValidationError(f"不支持的会籍变动：{kind}")
     target, allowed_from = CHANGE_TARGETS[kind]
@@ -395,9 +460,8 @@ def membership_change(
 
 
 def id_reveal(*, actor: Any, person: Person, reason: str) -> str:
-    """The full ID number, for a user holding members.reveal_id who gives a reason; the read is audited."""
-    if not actor.has_perm("members.reveal_id"):
-        raise PermissionDenied("您没有查看完整身份证号码的权限")
+    """The full ID number, for a user holding `reveal_id` on the person who gives a reason; the read is audited."""
+    require(actor, Action.REVEAL_ID, person)
     if len(reason.strip()) < 2:
         raise ValidationError("请填写查看原因")
     audit_access(actor=actor, obj=person, what=f"查看完整身份证号码，原因：{reason.strip()[:100]}")
@@ -412,11 +476,14 @@ def funnel_record(*, union: Union, recruiter: Recruiter | None, stage: str) -> N
 # ---------------------------------------------------------------- 扫码入会 (public join) and its settings
 
 
-class NameMismatch(ValidationError):
-    """The ID number is on file under another name: nothing is written and nothing about the holder shown."""
-
-
-NAME_MISMATCH_MESSAGE = "该身份证号码已登记，但姓名与登记信息不一致。如有疑问，请联系工会核实"
+def _employer_of(union: Union, employer_text: str) -> tuple[Enterprise | None, str]:
+    text = re.sub(r"\s+", " ", employer_text or "").strip()[:120]
+    if not text:
+        return None, ""
+    employer = (
+        Enterprise.objects.filter(covering_union__path__startswith=union.path, name=text).order_by("pk").first()
+    )
+    return employer, text
 
 
 def scan_join(
@@ -429,34 +496,115 @@ def scan_join(
     occupation: str = Occupation.OTHER,
     recruiter: Recruiter | None = None,
 ) -> JoinResult:
-    """A worker joins by QR code (phone page or public API): `member_join(source=scan)` after checking that an
-    ID number already on file comes with the same name — otherwise `NameMismatch` is raised before anything
-    is written, so knowing someone's ID number neither shows their card nor files a transfer in their name.
+    """A worker joins by QR code (phone page or public API). A first-time ID number joins at once (created /
+    pending). An ID number already on file — whatever name comes with it — gives outcome "verify": nothing is
+    written, and a code goes to the mobile REGISTERED for that person (when the name given matches; otherwise a
+    decoy code that is never sent, so the answers that follow are the same either way). The person completes
+    with scan_join_verify (API) or scan_join_complete (page, after sms.check_join_code).
     `employer_text` is matched exactly against the enterprises the union's subtree covers, else kept as text.
-    Idempotent and race-safe like member_join; raises ValidationError (zh-hans) for bad input."""
+    Race-safe like member_join: two first-time submissions of one number make one person; the other one, and a
+    concurrent submission under another name, get "verify" (the name is compared inside the transaction)."""
     ident = clean_id(id_number)
     clean_name_ = clean_name(name)
-    existing = Person.objects.filter(id_index=crypto.blind_index(ident.number)).values_list("name", flat=True).first()
-    if existing is not None and existing != clean_name_:
-        raise NameMismatch(NAME_MISMATCH_MESSAGE, code="name_mismatch")
     if not clean_phone(phone):
         raise ValidationError("请填写手机号码")
-    employer_text = re.sub(r"\s+", " ", employer_text or "").strip()[:120]
-    employer = None
-    if employer_text:
-        employer = (
-            Enterprise.objects.filter(covering_union__path__startswith=union.path, name=employer_text)
-            .order_by("pk")
-            .first()
-        )
-    return member_join(
+    employer, employer_text = _employer_of(union, employer_text)
+    result = member_join(
         union=union, name=clean_name_, id_number=ident.number, phone=phone, employer=employer,
         employer_name=employer_text, occupation=occupation, source=Membership.Source.SCAN, recruiter=recruiter,
+        verify_existing=True,
     )
+    if result.outcome == "verify":
+        from . import sms
+
+        person = result.person
+        sms.issue_join_code(
+            index=person.id_index, union_id=union.pk, union_name=union.name, phone=person.phone,
+            person_id=person.pk if result.name_matches and person.phone else None,
+            recruiter_id=recruiter.pk if recruiter else None,
+        )
+    return result
+
+
+def scan_join_complete(
+    *, union: Union, person_id: int, confirm_transfer: bool, recruiter_id: int | None = None
+) -> JoinResult:
+    """The registered person has proved who they are (the code sent to their registered mobile): the join
+    completes — the same membership again (existing / pending), a new membership (a former member), or, for a
+    member of another union, a transfer request only when `confirm_transfer` (else outcome confirm_transfer,
+    nothing written). Atomic, audited, idempotent; the caller checked the code."""
+    join_settings = join_settings_of(union)
+    if join_settings is not None and not join_settings.open:
+        raise ValidationError(f"{union.name}暂未开放扫码入会")
+    needs_approval = join_settings is not None and join_settings.requires_approval
+    recruiter = Recruiter.objects.filter(pk=recruiter_id, union=union).first() if recruiter_id else None
+    last_error: IntegrityError | None = None
+    for _attempt in range(5):
+        try:
+            with serialized_writes(), transaction.atomic():
+                person = Person.objects.select_for_update().get(pk=person_id)
+                return _join_person(person=person, union=union, source=Membership.Source.SCAN, recruiter=recruiter,
+                                    joined_on=timezone.localdate(), needs_approval=needs_approval, actor=None,
+                                    confirm_transfer=confirm_transfer)
+        except IntegrityError as exc:  # a concurrent completion won: read what it wrote
+            last_error = exc
+    raise ValidationError("系统繁忙，请稍后再试") from last_error
+
+
+def scan_join_code_resend(*, union: Union, index: str, person_id: int | None, recruiter_id: int | None) -> None:
+    """A new join code for the verify step (the per-phone limits apply): to the registered mobile when the
+    earlier submission's name matched (`person_id`), else, as before, a decoy that is never sent."""
+    from . import sms
+
+    person = Person.objects.filter(pk=person_id, id_index=index).only("phone").first() if person_id else None
+    sms.issue_join_code(index=index, union_id=union.pk, union_name=union.name, phone=person.phone if person else "",
+                        person_id=person.pk if person is not None and person.phone else None,
+                        recruiter_id=recruiter_id)
+
+
+class BadCode(ValidationError):
+    """The code given for a join's proof of identity is wrong, used up or expired."""
+
+
+def scan_join_verify(
+    *, union: Union, id_number: object, code: str, confirm_transfer: bool
+) -> JoinResult:
+    """The public API's second step: `code` (sent by scan_join to the registered mobile) proves the person, then
+    scan_join_complete. A member of another union who has not confirmed gets outcome confirm_transfer and the
+    code stays valid (one try spent) for the confirming call. Raises BadCode / ValidationError (zh-hans)."""
+    from . import sms
+
+    ident = clean_id(id_number)
+    index = crypto.blind_index(ident.number)
+    error, person_id, recruiter_id = sms.check_join_code(index=index, union_id=union.pk, code=code, consume=False)
+    if error or person_id is None:
+        raise BadCode(error or sms.EXPIRED, code="bad_code")
+    result = scan_join_complete(union=union, person_id=person_id, confirm_transfer=confirm_transfer,
+                                recruiter_id=recruiter_id)
+    if result.outcome != "confirm_transfer":
+        sms.consume_join_code(index=index, union_id=union.pk)
+    return result
+
+
+EVENT_MAX_HOURS = 72
+
+
+def join_event_mode_set(*, actor: Any, union: Union, hours: int) -> JoinSettings:
+    """Open the union's 活动模式 for `hours` (1–72) from now, or close it (0). While open, the public join's
+    per-network limit on distinct ID numbers is the event's (see members.ratelimits). Atomic, audited; the
+    caller has checked scope."""
+    if not 0 <= hours <= EVENT_MAX_HOURS:
+        raise ValidationError(f"活动模式时长应为1至{EVENT_MAX_HOURS}小时")
+    with transaction.atomic(), set_actor(actor):
+        row, _ = JoinSettings.objects.select_for_update().get_or_create(union=union)
+        row.event_until = timezone.now() + dt.timedelta(hours=hours) if hours else None
+        row.save()
+        return row
 
 
 def join_settings_save(*, actor: Any, union: Union, requires_approval: bool, open: bool) -> JoinSettings:
-    """Create or update a union's 扫码入会 settings. Atomic, audited; the caller has checked scope."""
+    """Create or update a union's 扫码入会 settings. Requires `change` on the union (403). Atomic, audited."""
+    require(actor, Action.CHANGE, union)
     with transaction.atomic(), set_actor(actor):
         row, _ = JoinSettings.objects.select_for_update().get_or_create(union=union)
         row.requires_approval = requires_approval
@@ -466,7 +614,9 @@ def join_settings_save(*, actor: Any, union: Union, requires_approval: bool, ope
 
 
 def recruiter_add(*, actor: Any, union: Union, name: object, phone: object = "") -> Recruiter:
-    """Add a recruiter with a fresh random code (their own ?ref= QR). Atomic, audited; scope checked by caller."""
+    """Add a recruiter with a fresh random code (their own ?ref= QR). Requires `change` on the union (403).
+    Atomic, audited."""
+    require(actor, Action.CHANGE, union)
     import secrets
 
     clean = clean_name(name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "members"
 
@@ -15,10 +15,10 @@ urlpatterns = [
     path("transfers/<int:pk>/decide/", views.transfer_decide, name="transfer_decide"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.join_decide, name="join_decide"),
-    path("import/", views.import_start, name="import"),
-    path("import/template.xlsx", views.import_template, name="import_template"),
-    path("import/<int:pk>/", views.import_job, name="import_job"),
-    path("import/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
-    path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
+    path("import/", import_views.import_start, name="import"),
+    path("import/template.xlsx", import_views.import_template, name="import_template"),
+    path("import/<int:pk>/", import_views.import_job, name="import_job"),
+    path("import/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("import/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
     path("rates/", views.rates, name="rates"),
 ]

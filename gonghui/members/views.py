@@ -3,79 +3,122 @@ import, export and 入会率. Thin: parse, call a selector or service, render. O
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_ratelimit.core import is_ratelimited
 
-from gonghui.accounts.models import WRITE_ROLES
-from gonghui.core.excel import template_bytes
-from gonghui.core.scope import user_can_see_union
-from gonghui.orgs.models import Enterprise, Union
+from gonghui.accounts.permissions import Action, can
+from gonghui.core.audit import audit_access
+from gonghui.orgs.models import Union
+from gonghui.orgs.scope import allowed, path_in_scope, permission, require, scoped
 
-from . import exports, selectors, services, tasks
-from .forms import ChangeForm, DecideForm, ImportForm, MemberFilterForm, RevealForm, TransferInForm
-from .imports import IMPORT_COLUMNS
-from .models import ImportJob, Membership, Person, TransferRequest
+from . import exports, selectors, services
+from .forms import (
+    ChangeForm,
+    DecideForm,
+    ExportForm,
+    MemberFilterForm,
+    RevealForm,
+    TransferInForm,
+    is_sensitive_query,
+    without_sensitive_q,
+)
+from .models import Membership, Person, TransferRequest
 
-INLINE_IMPORT_BYTES = 256 * 1024  # smaller files are checked and imported in the request; larger ones by a worker
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_writer(request: HttpRequest) -> None:
-    if not request.user.has_role(*WRITE_ROLES):  # type: ignore[union-attr]
-        raise PermissionDenied("您没有办理会员业务的权限")
-
-
-def _filter_unions(user: Any) -> list[Union]:
-    """Townships and federations in scope (the subtree filters of the member list)."""
-    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.DISTRICT, Union.Kind.TOWNSHIP,
-                                                               Union.Kind.FEDERATION)).order_by("path"))
-
-
-def _member_unions(user: Any) -> list[Union]:
-    """Unions in scope that take members directly."""
-    return list(Union.objects.visible_to(user).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
+def _member_unions(user: Any, action: str = Action.VIEW) -> list[Union]:
+    """Unions on which `user` holds `action` that take members directly."""
+    return list(Union.objects.visible_to(user, action).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
                                                                Union.Kind.FEDERATION)).order_by("name"))
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def member_list(request: HttpRequest) -> HttpResponse:
-    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
-    filters = form.filters()
-    qs = selectors.member_list(user=request.user, filters=filters)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    enterprise = (Enterprise.objects.visible_to(request.user).filter(pk=filters.enterprise).first()
-                  if filters.enterprise else None)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "members/list.html", {
-        "form": form, "page": page, "enterprise": enterprise, "query": query.urlencode(),
-        "can_unmask": request.user.has_perm("members.export_unmasked"),
-    })
+    """The member list. The search form posts, so a typed ID or mobile number never enters a URL (nor an access
+    log): it is kept in the session and the URL carries an opaque `qk`. An invalid filter is shown as an error
+    beside its field and lists nothing."""
+    if request.method == "POST" or is_sensitive_query(request.GET.get("q", "")):
+        query, _ = without_sensitive_q(request.POST if request.method == "POST" else request.GET, request.session)
+        return redirect(f"{reverse('members:list')}?{query.urlencode()}")
+    form = MemberFilterForm(request.GET, user=request.user, session=request.session)
+    context = _list_context(request, form)
+    return render(request, "members/list.html", context, status=200 if form.is_valid() else 400)
+
+
+def _list_context(request: HttpRequest, form: MemberFilterForm) -> dict[str, Any]:
+    if form.is_valid():
+        qs = selectors.member_list(user=request.user, filters=form.filters())
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        query = form.url_query()
+    else:
+        page = Paginator(Person.objects.none(), 50).get_page(1)
+        query = ""
+    shown = exports.phones_visible(request.user, list(page))
+    for p in page:
+        p.phone_shown = p.phone if p.pk in shown else exports.mask_phone(p.phone)  # type: ignore[attr-defined]
+        p.status_label = exports.STATUS_LABEL.get(getattr(p, "m_status", "") or "", "")  # type: ignore[attr-defined]
+    search_text = (form.cleaned_data.get("q") if form.is_valid() else form.data.get("q")) or ""
+    return {"form": form, "page": page, "enterprise": form.enterprise_obj, "query": query, "search_text": search_text,
+            "can_unmask": exports.may_unmask(request.user), "former": form.is_valid() and
+            form.cleaned_data.get("status") == "former"}
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def member_export(request: HttpRequest) -> HttpResponse:
-    form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
-    data, _n = exports.member_export(user=request.user, filters=form.filters(),
-                                     unmasked=request.GET.get("unmasked") == "1")
-    response = HttpResponse(data, content_type=XLSX)
-    name = f"会员名册-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
-    return response
+    """GET: the export dialog (how many rows, the filters, masked or — with a reason and a confirmation — not);
+    POST: the export itself, at once up to exports.SYNC_LIMIT rows, else a download-centre job. An invalid
+    filter is the list page with its errors: nothing is exported."""
+    data = request.POST if request.method == "POST" else request.GET
+    wants_unmasked = data.get("unmasked") in ("1", "on")
+    if wants_unmasked:
+        require(request.user, Action.EXPORT_UNMASKED)  # 403 before anything is counted or logged
+    if request.method == "GET" and is_sensitive_query(data.get("q", "")):
+        query, _ = without_sensitive_q(data, request.session)
+        return redirect(f"{reverse('members:export')}?{query.urlencode()}")
+    form = MemberFilterForm(data, user=request.user, session=request.session)
+    if not form.is_valid():
+        return render(request, "members/list.html", _list_context(request, form), status=400)
+    filters = form.filters()
+    may_unmask = exports.may_unmask(request.user)
+    export_form = ExportForm(request.POST if request.method == "POST" else None, may_unmask=may_unmask,
+                             initial={"unmasked": wants_unmasked})
+    description = exports.describe(filters, union_name=form.union_obj.name if form.union_obj else "",
+                                   enterprise_name=form.enterprise_obj.name if form.enterprise_obj else "")
+    if request.method == "POST" and export_form.is_valid():
+        unmasked = bool(export_form.cleaned_data["unmasked"])
+        reason = export_form.cleaned_data["reason"].strip()
+        n = exports.export_count(user=request.user, filters=filters, unmasked=unmasked)
+        if n > exports.SYNC_LIMIT:
+            exports.member_export_start(user=request.user, filters=filters, unmasked=unmasked, reason=reason,
+                                        description=description, rows_total=n)
+            messages.success(request, f"共 {n:,} 条，正在后台生成，完成后可在下载中心下载")
+            return redirect("downloads:list")
+        content, _n = exports.member_export(user=request.user, filters=filters, unmasked=unmasked, reason=reason,
+                                            description=description)
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(exports.export_filename())}"
+        response["Cache-Control"] = "no-store"
+        return response
+    query = QueryDict(form.url_query())
+    return render(request, "members/export.html", {
+        "form": form, "export_form": export_form, "hidden": [(k, v) for k, vs in query.lists() for v in vs],
+        "count": exports.export_count(user=request.user, filters=filters, unmasked=False), "description": description,
+        "may_unmask": may_unmask, "sync_limit": exports.SYNC_LIMIT, "query": query.urlencode(),
+    }, status=400 if request.method == "POST" else 200)
 
 
 def _quote(name: str) -> str:
@@ -85,25 +128,25 @@ def _quote(name: str) -> str:
 
 
 @login_required
-def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = Person.objects.select_related("current_union", "employer").get_visible(request.user, pk=pk)
+@require_safe
+@scoped(Person, pk="pk", related=("current_union", "employer"))
+def member_detail(request: HttpRequest, person: Person) -> HttpResponse:
     membership = selectors.open_membership(person=person)
     pending = TransferRequest.objects.filter(person=person, status=TransferRequest.Status.PENDING).select_related(
         "to_union").first()
     return render(request, "members/detail.html", {
         "person": person, "membership": membership, "pending_transfer": pending,
         "history": selectors.member_history(user=request.user, person=person),
-        "change_form": ChangeForm(), "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
-        "can_reveal": request.user.has_perm("members.reveal_id"),
+        "change_form": ChangeForm(),
+        "can_write": membership is not None and allowed(request.user, Action.CHANGE, membership),
+        "can_reveal": allowed(request.user, Action.REVEAL_ID, person),
     })
 
 
 @login_required
-def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+@scoped(Person, action=Action.REVEAL_ID, pk="pk")
+def member_reveal(request: HttpRequest, person: Person) -> HttpResponse:
     """显示完整号码: GET gives the reason form, POST (with a reason) shows the number once, audited."""
-    person = Person.objects.get_visible(request.user, pk=pk)
-    if not request.user.has_perm("members.reveal_id"):
-        raise PermissionDenied("您没有查看完整身份证号码的权限")
     form = RevealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -119,10 +162,11 @@ def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_change(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    person = Person.objects.get_visible(request.user, pk=pk)
-    membership = Membership.objects.get_visible(request.user, person=person, status__in=Membership.OPEN)
+@scoped(Person, pk="pk")
+def member_change(request: HttpRequest, person: Person) -> HttpResponse:
+    pk = person.pk
+    membership = Membership.objects.get_visible(request.user, action=Action.CHANGE, person=person,
+                                                status__in=Membership.OPEN)
     form = ChangeForm(request.POST)
     if form.is_valid():
         try:
@@ -140,6 +184,7 @@ def member_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def transfer_inbox(request: HttpRequest) -> HttpResponse:
     services.transfer_complete_due()
     inbox = selectors.transfer_inbox(user=request.user)
@@ -148,57 +193,70 @@ def transfer_inbox(request: HttpRequest) -> HttpResponse:
         "incoming": inbox.filter(from_union__in=scope),
         "outgoing": inbox.filter(to_union__in=scope),
         "recent": selectors.transfer_outbox(user=request.user).exclude(status=TransferRequest.Status.PENDING)[:30],
-        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+        "can_write": can(request.user, Action.CHANGE),
+        "can_approve": can(request.user, Action.APPROVE),
     })
 
 
 @login_required
 @require_POST
-def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    transfer = TransferRequest.objects.select_related("from_union").get_visible(request.user, pk=pk)
-    if not user_can_see_union(request.user, transfer.from_union.path):
-        raise PermissionDenied("只有转出工会可以审批转会申请")
+@scoped(TransferRequest, pk="pk", arg="transfer", related=("from_union",))
+def transfer_decide(request: HttpRequest, transfer: TransferRequest) -> HttpResponse:
+    """The origin's decision; transfer_decide requires `approve` on the origin union (403)."""
     return _decide(request, lambda **kw: services.transfer_decide(transfer=transfer, **kw),
                    lambda approve: f"已{'同意' if approve else '拒绝'}转会申请", "members:transfers")
 
 
 @login_required
+@permission(Action.CHANGE)
 def transfer_in(request: HttpRequest) -> HttpResponse:
-    """办理转入: the destination finds a person by full ID number and asks the origin to release them."""
-    _require_writer(request)
-    form = TransferInForm(request.POST or None, unions=_member_unions(request.user))
-    if request.method == "POST" and form.is_valid():
-        to_union = Union.objects.get_visible(request.user, pk=form.cleaned_data["to_union"])
-        person = services.person_lookup(form.cleaned_data["id_number"])
-        if person is None:
-            form.add_error("id_number", "系统中没有该身份证号码的会员，请直接办理入会")
-        else:
+    """办理转入: the destination names a person by full ID number and name and asks the origin to release them.
+    The answer never reveals who holds a number (see TransferInForm); every look-up is audited (masked) and
+    each cadre's look-ups are rate-limited (GONGHUI_TRANSFER_LOOKUP_RATE, default 30 an hour)."""
+    form = TransferInForm(request.POST or None, unions=_member_unions(request.user, Action.CHANGE))
+    status = 200
+    if request.method == "POST":
+        rate = getattr(settings, "GONGHUI_TRANSFER_LOOKUP_RATE", "30/h")
+        if is_ratelimited(request, group="transfer-in-lookup", key="user", rate=rate, increment=True):
+            form.is_valid()
+            form.errors.clear()
+            form.add_error(None, "查询过于频繁，请稍后再试")
+            return render(request, "members/transfer_in.html", {"form": form}, status=429)
+        valid = form.is_valid()
+        if form.masked:
+            audit_access(actor=request.user, obj=form.person, model=Person, what=(
+                f"办理转入核对身份证号码{form.masked}：" + ("相符" if form.person is not None else "未找到相符的在会会员")))
+        if valid and form.person is not None:
+            person = form.person
+            to_union = Union.objects.get_visible(request.user, action=Action.CHANGE,
+                                                pk=form.cleaned_data["to_union"])
             try:
                 t = services.transfer_request(actor=request.user, person=person, to_union=to_union,
                                               reason=form.cleaned_data["reason"])
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, f"已向{t.from_union.name}发出{person.name}（{person.id_masked}）的转会申请，"
+                origin = t.from_union.name if path_in_scope(request.user, t.from_union.path) else "原工会"
+                messages.success(request, f"已向{origin}发出{person.name}（{person.id_masked}）的转会申请，"
                                           f"对方 7 天内未处理将自动完成")
                 return redirect("members:transfers")
-    return render(request, "members/transfer_in.html", {"form": form})
+        status = 400
+    return render(request, "members/transfer_in.html", {"form": form}, status=status)
 
 
 @login_required
+@require_safe
 def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "members/approvals.html", {
         "pending": selectors.pending_joins(user=request.user)[:200],
-        "can_write": request.user.has_role(*WRITE_ROLES),  # type: ignore[union-attr]
+        "can_write": can(request.user, Action.APPROVE),
     })
 
 
 @login_required
 @require_POST
-def join_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    membership = Membership.objects.get_visible(request.user, pk=pk)
+@scoped(Membership, action=Action.APPROVE, pk="pk")
+def join_decide(request: HttpRequest, membership: Membership) -> HttpResponse:
     return _decide(request, lambda **kw: services.join_decide(membership=membership, **kw),
                    lambda approve: "已审核", "members:approvals")
 
@@ -217,90 +275,11 @@ def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bo
     return redirect(target)
 
 
-# ---------------------------------------------------------------- roster import
-
-
-@login_required
-def import_start(request: HttpRequest) -> HttpResponse:
-    _require_writer(request)
-    form = ImportForm(request.POST or None, request.FILES or None, unions=_member_unions(request.user))
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.GONGHUI_MAX_UPLOAD_BYTES:
-            form.add_error("file", f"文件超过 {settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)} MB，"
-                                   "请拆分后上传，或由管理员使用命令行导入")
-        else:
-            union = Union.objects.get_visible(request.user, pk=form.cleaned_data["union"])
-            folder = Path(settings.VAR_DIR) / "imports" / uuid.uuid4().hex
-            folder.mkdir(parents=True)
-            safe = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name).name)[-100:] or "roster"
-            path = folder / safe
-            with open(path, "wb") as fh:
-                for part in upload.chunks():
-                    fh.write(part)
-            job = ImportJob.objects.create(union=union, created_by_id=request.user.pk, file_path=str(path),
-                                           original_name=upload.name[:200], sheet=form.cleaned_data["sheet"])
-            if upload.size <= INLINE_IMPORT_BYTES:
-                tasks.run_check(job.pk)
-            else:
-                tasks.import_check.enqueue(job.pk)
-            return redirect("members:import_job", pk=job.pk)
-    jobs = ImportJob.objects.visible_to(request.user).select_related("union", "created_by")[:10]
-    return render(request, "members/import.html", {"form": form, "jobs": jobs, "columns": IMPORT_COLUMNS})
-
-
-@login_required
-def import_template(request: HttpRequest) -> HttpResponse:
-    data = template_bytes(IMPORT_COLUMNS, sheet="会员名册", notes=(
-        "带 * 的列必填", "身份证号码列请保持“文本”格式", "入会日期如 2021-07-01", "同一文件内同一人只保留第一行"),
-        examples=[("张伟", "（18位身份证号码）", "13805861234", "2021-07-01", "台州市黄岩鸿日模具有限公司", "快递员",
-                   "群众", "高中")])
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote('会员名册导入模板.xlsx')}"
-    return response
-
-
-def _job(request: HttpRequest, pk: int) -> ImportJob:
-    return ImportJob.objects.select_related("union", "created_by").get_visible(request.user, pk=pk)
-
-
-@login_required
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
-    template = "members/_import_status.html" if request.htmx else "members/import_job.html"  # type: ignore[attr-defined]
-    return render(request, template, {"job": job, "progress": tasks.read_progress(job)})
-
-
-@login_required
-@require_POST
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
-    job = _job(request, pk)
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
-        status=ImportJob.Status.IMPORTING, updated_at=timezone.now())
-    if not updated:
-        messages.error(request, "该文件不能导入（尚未检查完毕、有错误行或已导入）")
-    elif Path(job.file_path).stat().st_size <= INLINE_IMPORT_BYTES:
-        tasks.run_import(job.pk)
-    else:
-        tasks.import_run.enqueue(job.pk)
-    return redirect("members:import_job", pk=job.pk)
-
-
-@login_required
-def import_errors(request: HttpRequest, pk: int) -> FileResponse:
-    job = _job(request, pk)
-    report = (job.result or {}).get("error_report")
-    if not report or not Path(report).is_file():
-        raise Http404
-    return FileResponse(open(report, "rb"), as_attachment=True, filename=f"错误行-{job.original_name}.xlsx",
-                        content_type=XLSX)
-
-
 # ---------------------------------------------------------------- 入会率
 
 
 @login_required
+@require_safe
 def rates(request: HttpRequest) -> HttpResponse:
     township = request.GET.get("township", "")
     qs = selectors.enterprise_rates(user=request.user, township=int(township) if township.isdigit() else None,

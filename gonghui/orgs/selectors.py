@@ -7,7 +7,10 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from gonghui.accounts.permissions import Action, action_paths
+
 from .models import Enterprise, Union
+from .scope import path_in_scope, union_subtree_q
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,7 @@ def union_list(
 
 def union_roots(*, user: Any) -> QuerySet[Union]:
     """The top nodes of the part of the tree `user` sees (their assignments' nodes)."""
-    from gonghui.core.scope import scope_paths
-
-    paths = scope_paths(user)
+    paths = action_paths(user)
     if paths is None:
         return Union.objects.filter(depth=1)
     return Union.objects.filter(path__in=paths)
@@ -155,8 +156,6 @@ def grassroots_counts(*, parents: list[Union]) -> dict[int, int]:
     same_depth = [p for p in parents if p.depth == depth]
     counts: dict[int, int] = {}
     prefixes = {p.path: p.pk for p in same_depth}
-    from gonghui.core.scope import union_subtree_q
-
     rows = (
         Union.objects.filter(union_subtree_q(list(prefixes)), kind__in=GRASSROOTS_KINDS, depth__gt=depth)
         .annotate(prefix=Substr("path", 1, depth * Union.steplen))
@@ -236,11 +235,9 @@ def union_child_slice(
 
 def union_breadcrumbs(*, user: Any, union: Union) -> list[Union]:
     """Ancestors of `union` that lie inside the user's scope, top first (never an ancestor outside scope)."""
-    from gonghui.core.scope import user_can_see_union
-
     paths = [union.path[: i * Union.steplen] for i in range(1, union.depth)]
     ancestors = Union.objects.filter(path__in=paths).order_by("depth")
-    return [a for a in ancestors if user_can_see_union(user, a.path)]
+    return [a for a in ancestors if path_in_scope(user, a.path)]
 
 
 def union_committees(*, user: Any, union: Union) -> list[Any]:
@@ -307,14 +304,14 @@ def township_options(*, user: Any) -> list[Union]:
 
 
 def move_targets(*, user: Any, union: Union) -> list[Union]:
-    """Unions in scope that may become `union`'s new parent: a kind that may hold it, not inside its own
-    subtree, not its current parent."""
+    """Unions on which `user` holds `move` that may become `union`'s new parent: a kind that may hold it, not
+    inside its own subtree, not its current parent."""
     from .services import UNION_KINDS_UNDER
 
     kinds = [k for k, under in UNION_KINDS_UNDER.items() if union.kind in under]
     current = union.path[: -Union.steplen]
     return list(
-        Union.objects.visible_to(user)
+        Union.objects.visible_to(user, Action.MOVE)
         .filter(kind__in=kinds)
         .exclude(path__startswith=union.path)
         .exclude(path=current)

@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from gonghui.accounts.permissions import Action
 from gonghui.core.identifiers import normalize_code, org_code_of, uscc_error
 from gonghui.core.models import Region
 
 from .models import Coverage, Enterprise, Union
+from .scope import require
 
 UNION_KINDS_UNDER: dict[str, tuple[str, ...]] = {
     Union.Kind.DISTRICT: (Union.Kind.TOWNSHIP, Union.Kind.FEDERATION, Union.Kind.SINGLE, Union.Kind.JOINT),
@@ -85,7 +87,10 @@ def union_update(*, actor: Any, union: Union, **fields: Any) -> bool:
 
 
 def union_move(*, actor: Any, union: Union, new_parent: Union) -> Union:
-    """Move a union (and its subtree) under `new_parent`. Atomic; writes an audit entry naming both parents."""
+    """Move a union (and its subtree) under `new_parent`. The actor must hold `move` on both (403 otherwise).
+    Atomic; writes an audit entry naming both parents."""
+    require(actor, Action.MOVE, union)
+    require(actor, Action.MOVE, new_parent)
     if new_parent.path.startswith(union.path):
         raise ValidationError("不能把工会移动到它自己或它的下级之下")
     if union.kind not in UNION_KINDS_UNDER[new_parent.kind]:
@@ -153,6 +158,9 @@ def coverage_start(
         if current is not None and current.union_id == union.pk:
             return current
         if union.kind == Union.Kind.SINGLE:
+            # lock the union row first: two imports covering two firms with one 单独建会 union queue here, and
+            # the second sees the first's coverage (check-then-insert is safe only under the lock)
+            Union.objects.select_for_update().filter(pk=union.pk).first()
             other = (
                 Coverage.objects.filter(union=union, ended_on__isnull=True).exclude(enterprise=enterprise).first()
             )

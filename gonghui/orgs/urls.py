@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "orgs"
 
@@ -12,9 +12,10 @@ urlpatterns = [
     path("unions/<int:pk>/move/", views.union_move, name="union_move"),
     path("enterprises/", views.enterprise_list, name="enterprise_list"),
     path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise_detail"),
-    path("import/", views.import_index, name="import_index"),
-    path("import/<str:kind>/", views.import_upload, name="import"),
-    path("import/<str:kind>/template/", views.import_template, name="import_template"),
-    path("import/<str:kind>/confirm/", views.import_confirm, name="import_confirm"),
-    path("import/<str:kind>/errors/", views.import_errors, name="import_errors"),
+    path("import/", import_views.import_index, name="import_index"),
+    path("import/<str:kind>/", import_views.import_upload, name="import"),
+    path("import/<str:kind>/template/", import_views.import_template, name="import_template"),
+    path("import/<str:kind>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("import/<str:kind>/errors/", import_views.import_errors, name="import_errors"),
+    path("import/<str:kind>/<int:pk>/", import_views.import_job, name="import_job"),
 ]

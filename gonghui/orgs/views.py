@@ -5,27 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from gonghui.accounts.models import WRITE_ROLES, Role
+from gonghui.accounts.permissions import Action
 from gonghui.core.audit import audit_access
-from gonghui.core.excel import SpreadsheetError, template_bytes, xlsx_bytes
-from gonghui.core.scope import user_can_see_union
+from gonghui.core.excel import xlsx_bytes
 
-from . import imports, selectors, services
-from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm, UploadForm, too_big_message
+from . import selectors, services
+from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm
 from .models import Enterprise, Union
+from .scope import allowed, path_in_scope, scoped
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,6 +61,7 @@ def _offset(request: HttpRequest, name: str = "offset") -> int:
 
 
 @login_required
+@require_safe
 def tree(request: HttpRequest) -> HttpResponse:
     """组织树: the user's roots with their first level open (100 children at a time, then 加载更多); deeper levels
     load on click (htmx)."""
@@ -78,11 +76,13 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
+@require_safe
+@scoped(Union, pk="pk")
+def tree_children(request: HttpRequest, union: Union) -> HttpResponse:
     """The children of one node, 100 at a time: the whole level (`<ul>`) at offset 0, else only the next items
     (`<li>`s, which replace the 加载更多 item that asked for them)."""
     offset = _offset(request)
-    part = selectors.union_child_slice(user=request.user, union_id=pk, offset=offset)
+    part = selectors.union_child_slice(user=request.user, parent=union, offset=offset)
     template = "orgs/_tree_items.html" if offset else "orgs/_tree_nodes.html"
     return render(request, template, {"nodes": part.nodes, "part": part})
 
@@ -94,6 +94,7 @@ UNION_EXPORT_COLUMNS = [("工会名称", 34), ("统一社会信用代码", 22), 
 
 
 @login_required
+@require_safe
 def union_list(request: HttpRequest) -> HttpResponse:
     """工会名录 with filters (类型, 状态, 名称/代码), 50 a page; `?export=xlsx` exports every match."""
     form = UnionFilterForm(request.GET)
@@ -116,11 +117,12 @@ def union_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@require_safe
+@scoped(Union, pk="pk", related=("region",))
+def union_detail(request: HttpRequest, union: Union) -> HttpResponse:
     """工会详情. Its 下级工会 and 覆盖企业 lists show 100 rows at a time: `?offset=` / `?cov_offset=` start a list
     further on (a plain link), and with `&part=children|coverages` an htmx request gets only the next rows."""
     user = request.user
-    union = Union.objects.select_related("region").get_visible(user, pk=pk)
     wanted = request.GET.get("part") if request.htmx else None  # type: ignore[attr-defined]
     if wanted == "children" and union.numchild:
         more = selectors.union_child_slice(user=user, parent=union, offset=_offset(request))
@@ -132,9 +134,8 @@ def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cov = (selectors.union_coverage_slice(user=user, union=union, offset=_offset(request, "cov_offset"))
            if union.is_grassroots else None)
     crumbs = selectors.union_breadcrumbs(user=user, union=union)
-    can_move = user.has_role(Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN)  # type: ignore[union-attr]
     move_form = None
-    if can_move and union.depth > 1:
+    if union.depth > 1 and allowed(user, Action.MOVE, union):
         targets = selectors.move_targets(user=user, union=union)
         move_form = UnionMoveForm(targets=targets) if targets else None
     context = {
@@ -151,12 +152,12 @@ def union_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def union_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """移动: district and township admins move a union under another parent in their scope. Audited."""
+@scoped(Union, action=Action.MOVE, pk="pk")
+def union_move(request: HttpRequest, union: Union) -> HttpResponse:
+    """移动: whoever holds `move` on the union (区总, 镇街) moves it under another parent they hold `move` on.
+    Audited."""
     user = request.user
-    if not user.has_role(Role.DISTRICT_ADMIN, Role.TOWNSHIP_ADMIN):  # type: ignore[union-attr]
-        raise Http404
-    union = Union.objects.get_visible(user, pk=pk)
+    pk = union.pk
     form = UnionMoveForm(request.POST, targets=selectors.move_targets(user=user, union=union))
     if not form.is_valid():
         messages.error(request, "请选择新的上级工会（须在您的管辖范围内）")
@@ -179,6 +180,7 @@ ENTERPRISE_EXPORT_COLUMNS = [("统一社会信用代码", 22), ("单位名称", 
 
 
 @login_required
+@require_safe
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     """企业名录: 镇街, 已建会/未建会, 25人以上, 经营状态, 名称/代码; sorted; 50 a page; `?export=xlsx`."""
     townships = selectors.township_options(user=request.user)
@@ -202,133 +204,18 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@require_safe
+@scoped(Enterprise, pk="pk", arg="enterprise", related=("region", "territory", "covering_union"))
+def enterprise_detail(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
     user = request.user
-    enterprise = Enterprise.objects.select_related("region", "territory", "covering_union").get_visible(user, pk=pk)
     history = list(selectors.enterprise_coverages(user=user, enterprise=enterprise))
     for c in history:
-        c.union_visible = user_can_see_union(user, c.union.path)
+        c.union_visible = path_in_scope(user, c.union.path)
     context = {
         "e": enterprise,
         "history": history,
-        "territory_visible": user_can_see_union(user, enterprise.territory.path),
+        "territory_visible": path_in_scope(user, enterprise.territory.path),
         "union_visible": enterprise.covering_union is not None
-        and user_can_see_union(user, enterprise.covering_union.path),
+        and path_in_scope(user, enterprise.covering_union.path),
     }
     return render(request, "orgs/enterprise_detail.html", context)
-
-
-# ---------------------------------------------------------------- import
-
-IMPORT_TITLES = {"enterprises": "导入企业名录", "unions": "导入工会名录"}
-_SESSION_KEY = "orgs_import_{kind}"
-
-
-def _writer_or_404(request: HttpRequest, kind: str) -> None:
-    if kind not in IMPORT_TITLES or not request.user.has_role(*WRITE_ROLES):  # type: ignore[union-attr]
-        raise Http404
-
-
-@login_required
-def import_index(request: HttpRequest) -> HttpResponse:
-    _writer_or_404(request, "enterprises")
-    return render(request, "orgs/import_index.html", {"titles": IMPORT_TITLES})
-
-
-@login_required
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
-    """The import template: header, required columns marked *, dropdowns filled from the user's scope."""
-    _writer_or_404(request, kind)
-    columns = imports.template_columns(kind, user=request.user)
-    notes = ("带 * 的列必填", "镇街、类型、状态请从下拉列表中选择", "统一社会信用代码为18位",
-             "同一文件中有任何一行出错，整份文件都不会写入")
-    data = template_bytes(columns, sheet=imports.KINDS[kind], notes=notes)
-    return _xlsx_response(data, f"{imports.KINDS[kind]}导入模板")
-
-
-def _render_import(request: HttpRequest, kind: str, *, form: UploadForm | None = None,
-                   report: imports.ImportReport | None = None, error: str = "", token: str = "",
-                   status: int = 200) -> HttpResponse:
-    context = {"kind": kind, "title": IMPORT_TITLES[kind], "form": form or UploadForm(), "report": report,
-               "error": error, "token": token, "max_mb": settings.GONGHUI_MAX_UPLOAD_BYTES // (1024 * 1024)}
-    return render(request, "orgs/import.html", context, status=status)
-
-
-@csrf_exempt
-@login_required
-def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
-    """Upload → preview. A body larger than the limit is refused from its Content-Length, before Django
-    reads it (the CSRF check, which would read it, runs only after); refusing changes nothing."""
-    _writer_or_404(request, kind)
-    if request.method == "POST":
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.GONGHUI_MAX_UPLOAD_BYTES + 64 * 1024:
-            return _render_import(request, kind, error=too_big_message(length), status=400)
-        return _import_preview(request, kind)
-    return _render_import(request, kind)
-
-
-@csrf_protect
-def _import_preview(request: HttpRequest, kind: str) -> HttpResponse:
-    form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _render_import(request, kind, form=form, error="；".join(str(m) for m in form.errors.get("file", [])),
-                              status=400)
-    upload = form.cleaned_data["file"]
-    data = upload.read()
-    try:
-        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=False)
-    except SpreadsheetError as exc:
-        return _render_import(request, kind, error=str(exc), status=400)
-    if not report.total:
-        return _render_import(request, kind, error="文件中没有数据行", status=400)
-    key = _SESSION_KEY.format(kind=kind)
-    previous = request.session.get(key)
-    if previous:
-        imports.upload_delete(previous.get("token", ""))
-    token = imports.upload_save(data)
-    request.session[key] = {"token": token, "filename": upload.name[:100]}
-    return _render_import(request, kind, report=report, token=token)
-
-
-def _pending(request: HttpRequest, kind: str) -> tuple[str, str, bytes]:
-    pending = request.session.get(_SESSION_KEY.format(kind=kind)) or {}
-    token = pending.get("token", "")
-    data = imports.upload_load(token) if token else None
-    if data is None:
-        raise Http404("没有待确认的导入，请重新上传")
-    return token, pending.get("filename", ""), data
-
-
-@login_required
-@require_POST
-def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
-    """Apply the previewed file, all-or-nothing. Success deletes the stored upload; a failure writes nothing
-    and keeps it so the user can download the rejected rows."""
-    _writer_or_404(request, kind)
-    token, filename, data = _pending(request, kind)
-    if request.POST.get("token") != token:
-        return _render_import(request, kind, error="这份导入已过期或已被新的上传替换，请重新上传", status=400)
-    try:
-        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=True, filename=filename)
-    except SpreadsheetError as exc:
-        return _render_import(request, kind, error=str(exc), status=400)
-    if not report.committed:
-        return _render_import(request, kind, report=report, token=token,
-                              error="文件中有错误，未写入任何数据。请下载错误行，修改后重新上传。", status=400)
-    imports.upload_delete(token)
-    del request.session[_SESSION_KEY.format(kind=kind)]
-    messages.success(request, f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，不变 {report.unchanged} 条")
-    return redirect(reverse("orgs:enterprise_list" if kind == "enterprises" else "orgs:union_list"))
-
-
-@login_required
-def import_errors(request: HttpRequest, kind: str) -> HttpResponse:
-    """The rejected rows of the pending upload, with 错误原因 (computed again: a dry run writes nothing)."""
-    _writer_or_404(request, kind)
-    _, _, data = _pending(request, kind)
-    try:
-        report = imports.IMPORTERS[kind](actor=request.user, data=data, commit=False)
-    except SpreadsheetError as exc:
-        return _render_import(request, kind, error=str(exc), status=400)
-    return _xlsx_response(report.error_workbook(), f"{imports.KINDS[kind]}错误行")

@@ -70,7 +70,7 @@ def test_filter_enterprises_and_export_what_is_shown(page, live_server, login, s
 
 def test_import_with_one_bad_row_shows_the_error_and_the_error_workbook(page, live_server, login, shot, tmp_path,
                                                                         settings):
-    settings.VAR_DIR = tmp_path  # the pending upload waits in tmp_path/uploads, not in the checkout's var/
+    settings.VAR_DIR = tmp_path  # the upload waits in tmp_path/imports, not in the checkout's var/
     login(page, live_server, "dongcheng")
     page.goto(f"{live_server.url}/orgs/import/enterprises/")
     template = _download(page, "[data-testid=download-template]")
@@ -87,16 +87,22 @@ def test_import_with_one_bad_row_shows_the_error_and_the_error_workbook(page, li
     page.click("[data-testid=upload]")
     page.wait_for_selector("[data-testid=import-preview]")
     assert page.inner_text("[data-testid=n-created]") == "2"
-    assert page.inner_text("[data-testid=n-errors]") == "1"
+    assert page.inner_text("[data-testid=n-rejected]") == "1"
     errors = page.inner_text("[data-testid=import-errors]")
     assert "第4行" in errors and "校验位错误" in errors and f"应为{codes[1][-1]}" in errors
     assert page.locator("[data-testid=confirm-import]").count() == 0
     shot(page, "orgs-import-preview")
-    data = _download(page, "[data-testid=download-errors]")
+    data = _download(page, "[data-testid=error-report]")
     rows = list(openpyxl.load_workbook(io.BytesIO(data)).worksheets[0].iter_rows(values_only=True))
-    assert rows[0][-1] == "错误原因" and len(rows) == 2 and rows[1][0] == 4 and "校验位错误" in rows[1][-1]
+    assert rows[0][-2:] == ("错误原因", "原行号") and len(rows) == 2 and rows[1][-1] == 4
+    assert "校验位错误" in rows[1][-2]
     # nothing was written
     assert not Enterprise.objects.filter(uscc__in=codes).exists()
+    # when the cadre chooses to import the valid rows now, then the two good firms are in
+    page.click("[data-testid=confirm-skip-invalid]")
+    page.wait_for_selector("[data-testid=import-done]")
+    assert set(Enterprise.objects.filter(uscc__in=codes).values_list("uscc", flat=True)) == {codes[0], codes[2]}
+    shot(page, "orgs-import-done-skip-invalid")
 
 
 def test_pages_at_desktop_and_phone_widths(page, phone_page, live_server, login, shot):

@@ -9,9 +9,7 @@ from linkage.clean import prepare
 from linkage.engine import with_rows
 
 
-def clean_one(
-    name: str, county: str = "", address: str = "", uscc: str = "", org: str = ""
-) -> dict[str, object]:
+def clean_one(name: str, county: str = "", address: str = "", uscc: str = "", org: str = "") -> dict[str, object]:
     df = pl.DataFrame(
         {
             "单位名称": [name],
@@ -114,7 +112,7 @@ def test_full_width_letters_and_spaces(name: str, core: str) -> None:
 def test_branches_keep_their_qualifier(name: str, branch: str) -> None:
     got = clean_one(name)
     assert got["branch"] == branch
-    assert got["zh"] == "宏达"
+    assert got["zh"] == "宏达" + branch  # the branch joins the 字号 (issue 11)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +122,8 @@ def test_branches_keep_their_qualifier(name: str, branch: str) -> None:
         ("宏达机械设备制造有限公司", "宏达", "机械设备制造"),
         ("新华电子科技有限公司", "新华", "电子科技"),
         ("宏达有限公司", "宏达", ""),
-        ("黄岩电子有限公司", "电子", ""),
+        # no 字号 at all: the region is what tells it apart, so it joins the 字号 (issue 11)
+        ("黄岩电子有限公司", "黄岩区电子", ""),
     ],
 )
 def test_trade_name_and_trade_are_split(name: str, zh: str, trade: str) -> None:

@@ -55,23 +55,28 @@ def test_cli_matches_generated_files(tmp_path: Path, kind: str, suffix: str) -> 
     out = tmp_path / "out.csv"
     assert main(["--left", str(left), "--right", str(right), "--out", str(out)]) == 0
     got = _read_out(out)
-    assert list(got[0]) == ["right_row", "left_row", "score", "rule"]
+    # the contract is extended, never renamed: the first four columns stay where they were
+    assert list(got[0]) == ["right_row", "left_row", "score", "rule", "decision", "candidate_row"]
     assert len(got) == DATA.source.height
     assert [int(r["right_row"]) for r in got] == list(range(1, DATA.source.height + 1))
     assert [int(r["left_row"]) if r["left_row"] else None for r in got] == EXPECTED["left_row"].to_list()
     assert {r["rule"] for r in got} <= {"uscc", "org_code", "name", "fuzzy", "none"}
+    assert [r["decision"] for r in got] == EXPECTED["decision"].to_list()
+    for r in got:
+        assert r["decision"] in {"match", "review", "none"}
+        if r["decision"] == "match":
+            assert r["left_row"] == r["candidate_row"] != ""
+        elif r["decision"] == "review":
+            assert r["left_row"] == "" and r["candidate_row"] != ""
+        else:
+            assert r["left_row"] == r["candidate_row"] == ""
 
 
 def test_cli_explain_adds_evidence(tmp_path: Path) -> None:
     left = _write(DATA.registry, tmp_path / "l.csv", "csv-utf8")
     right = _write(DATA.source, tmp_path / "r.csv", "csv-utf8")
     out = tmp_path / "out.csv"
-    assert (
-        main(
-            ["--left", str(left), "--right", str(right), "--out", str(out), "--explain", "--threshold", "0.9"]
-        )
-        == 0
-    )
+    assert main(["--left", str(left), "--right", str(right), "--out", str(out), "--explain", "--threshold", "0.9"]) == 0
     got = _read_out(out)
     assert {"right_name", "left_name", "agreed", "vetoed"} <= set(got[0])
     assert any(r["vetoed"] for r in got)
@@ -92,9 +97,7 @@ def _bad_inputs(tmp: Path) -> dict[str, Path]:
     rnd = random.Random(1)
     (tmp / "garbage.csv").write_bytes(bytes(rnd.randrange(256) for _ in range(2_000_000)))
     files["garbage"] = tmp / "garbage.csv"
-    (tmp / "mixed.csv").write_bytes(
-        "单位名称,地址\n宏达电子,黄岩\n".encode() + "鸿达电子,路桥\n".encode("gbk")
-    )
+    (tmp / "mixed.csv").write_bytes("单位名称,地址\n宏达电子,黄岩\n".encode() + "鸿达电子,路桥\n".encode("gbk"))
     files["mixed encodings"] = tmp / "mixed.csv"
     # an encrypted xlsx is an OLE2 container holding EncryptionInfo; a damaged one is just bytes
     (tmp / "locked.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000)

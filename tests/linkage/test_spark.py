@@ -50,3 +50,20 @@ def test_spark_backend_equals_polars_backend(spark: Any) -> None:
     assert got.equals(expected)
     # the test set exercises every decision path
     assert {"uscc", "org_code", "name", "fuzzy", "none"} <= set(expected["rule"].to_list())
+    assert expected.columns[:6] == ["right_row", "left_row", "score", "rule", "decision", "candidate_row"]
+
+
+def test_spark_backend_equals_polars_backend_on_every_shape(spark: Any) -> None:
+    """The shape bed, with rows of unknown prefecture on both sides and every decision."""
+    from linkage.clean import prepare
+    from linkage.engine import with_rows
+    from linkage.shapes import generate_shapes
+    from linkage.spark import match_spark
+
+    data = generate_shapes(900, 450, seed=13)
+    assert (prepare(with_rows(data.source))["pref"] == "").sum() > 20
+    assert (prepare(with_rows(data.registry))["pref"] == "").sum() > 10
+    expected = match(data.registry, data.source, explain=True)
+    got = match_spark(data.registry, data.source, spark=spark, explain=True)
+    assert got.equals(expected)
+    assert {"match", "review", "none"} <= set(expected["decision"].to_list())

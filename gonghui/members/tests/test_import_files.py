@@ -73,12 +73,14 @@ def test_id_turned_into_a_number_is_rejected_with_advice(tmp_path: Path, union: 
     # then that row is rejected with a message telling the cadre to set the column to text, nothing is written,
     # and the error workbook holds the row with its reason
     assert (result.rejected, result.created, result.written) == (1, 2, False)
-    assert "文本" in result.errors[0][1] and result.errors[0][0] == 3
+    assert "文本" in result.errors[0].reason and result.errors[0].row == 3
+    assert result.errors[0].column == "身份证号码"
     assert not Person.objects.filter(id_index=crypto.blind_index(rows[0][2])).exists()
     ws = load_workbook(result.error_report).active
     table = list(ws.values)
-    assert table[0][0] == "原行号" and table[0][-1] == "错误原因"
-    assert table[1][0] == 3 and "文本" in table[1][-1] and table[1][2] == rows[1][1]
+    # in the template's own columns, then 错误原因 and 原行号: the corrected file re-imports as it is
+    assert table[0][:2] == ("姓名*", "身份证号码*") and table[0][-2:] == ("错误原因", "原行号")
+    assert table[1][-1] == 3 and "文本" in table[1][-2] and table[1][0] == rows[1][1]
 
 
 def test_fifteen_digit_id_is_upgraded(tmp_path: Path, union: Any) -> None:

@@ -34,7 +34,7 @@ def test_one_bad_row_writes_nothing(tmp_path: Path, union: Any) -> None:
     # then nothing is written, the result says what would have happened, and the report names row 12
     assert _counts() == before
     assert (result.created, result.rejected, result.written) == (20, 1, False)
-    assert result.errors[0][0] == 12 and "校验位" in result.errors[0][1]
+    assert result.errors[0].row == 12 and "校验位" in result.errors[0].reason
     assert Path(result.error_report).is_file()
 
 
@@ -94,7 +94,7 @@ def test_member_of_another_union_is_rejected_as_transfer(tmp_path: Path, union: 
     # when the 东城 union imports a roster including them
     result = roster_import(path=write_xlsx(tmp_path / "t.xlsx", rows), union=union)
     # then that row is rejected with "请办理转会", and nothing moves
-    assert result.rejected == 1 and result.errors[0][1] == f"已是{other_union.name}会员，请办理转会"
+    assert result.rejected == 1 and result.errors[0].reason == f"已是{other_union.name}会员，请办理转会"
     assert Person.objects.get(id_index=crypto.blind_index(rows[0][2])).current_union_id == other_union.pk
     assert not Person.objects.filter(id_index=crypto.blind_index(rows[1][2])).exists()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -14,15 +15,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from gonghui.core.identifiers import make_org_body, make_uscc
+from gonghui.core.importing import RowError
 from gonghui.orgs import imports
-from gonghui.orgs.models import Coverage, Enterprise, Union
+from gonghui.orgs.models import Coverage, Enterprise, ImportJob, Union
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings: Any, tmp_path: Any) -> None:
-    """Pending uploads go to VAR_DIR/uploads: keep the tests' files out of the checkout's var/."""
+    """Uploads go to VAR_DIR/imports: keep the tests' files out of the checkout's var/."""
     settings.VAR_DIR = tmp_path
 
 ENT_HEADERS = ["统一社会信用代码*", "单位名称*", "所在镇街*", "单位地址", "所属行业", "参保人数", "经营状态",
@@ -51,17 +53,25 @@ def ent_rows(n: int, town: str = "东城街道", start: int = 0) -> list[list[An
 
 
 def upload(client: Any, kind: str, data: bytes, name: str = "名录.xlsx") -> Any:
-    return client.post(reverse("orgs:import", args=[kind]), {"file": SimpleUploadedFile(name, data)})
+    """Upload; a small file is checked at once and the job page (the preview) follows."""
+    return client.post(reverse("orgs:import", args=[kind]), {"file": SimpleUploadedFile(name, data)}, follow=True)
 
 
-def confirm(client: Any, kind: str) -> Any:
-    token = client.session[f"orgs_import_{kind}"]["token"]
-    return client.post(reverse("orgs:import_confirm", args=[kind]), {"token": token})
+def latest_job(kind: str) -> ImportJob:
+    return ImportJob.objects.filter(kind=kind).latest("pk")
+
+
+def confirm(client: Any, kind: str, **extra: str) -> Any:
+    return client.post(reverse("orgs:import_confirm", args=[kind]), {"job": latest_job(kind).pk, **extra})
 
 
 def counts(response: Any) -> tuple[int, int, int, int]:
-    r = response.context["report"]
-    return r.created, r.updated, r.unchanged, r.error_count
+    r = response.context["r"]
+    return r["created"], r["updated"], r["unchanged"], r["rejected"]
+
+
+def preview_errors(response: Any) -> list[RowError]:
+    return [RowError(*e) for e in response.context["r"]["errors"]]
 
 
 # ---------------------------------------------------------------- the happy path
@@ -74,15 +84,17 @@ def test_enterprise_import_preview_confirm_and_reimport_is_idempotent(client_as,
     r = upload(c, "enterprises", data)
     assert r.status_code == 200 and counts(r) == (5, 0, 0, 0)
     assert not Enterprise.objects.filter(uscc=uscc(0)).exists()
-    token = c.session["orgs_import_enterprises"]["token"]
-    stored = tmp_path / "uploads" / f"{token}.upload"
-    assert stored.read_bytes() == data
-    # when confirmed, then all five are written (audited) and the stored upload is gone
+    job = latest_job("enterprises")
+    stored = Path(job.folder) / job.file_name
+    assert stored.read_bytes() == data and stored.parent.parent == tmp_path / "imports"
+    assert stored.stat().st_mode & 0o777 == 0o600 and stored.parent.stat().st_mode & 0o777 == 0o700
+    # when confirmed, then all five are written (audited, as the cadre who confirmed)
     r = confirm(c, "enterprises")
     assert r.status_code == 302
     ents = Enterprise.objects.filter(uscc__in=[uscc(i) for i in range(5)])
     assert ents.count() == 5 and {e.territory.name for e in ents} == {"东城街道总工会"}
-    assert not stored.exists() and "orgs_import_enterprises" not in c.session
+    job.refresh_from_db()
+    assert job.status == "done" and job.confirmed_by == dongcheng
     assert LogEntry.objects.filter(actor=dongcheng, object_pk=str(ents[0].pk)).exists()
     assert "导入企业名录：新增 5 条" in str(LogEntry.objects.filter(actor=dongcheng, action=3).latest("pk").changes)
     # when the same file comes again, then every row is 不变
@@ -98,7 +110,7 @@ def test_enterprise_import_synonym_headers_update_and_coverage(dongcheng):
     data = xlsx(["信用代码", "企业名称", "所属镇街", "从业人数", "覆盖工会统一社会信用代码"],
                 [[existing.uscc, existing.name, "东城街道", 999, union.code],
                  [uscc(50), "台州市黄岩同义词测试有限公司", "东城街道总工会", "12", ""]])
-    report = imports.import_enterprises(actor=dongcheng, data=data, commit=True)
+    report = imports.import_enterprises(actor=dongcheng, source=data, commit=True)
     assert (report.created, report.updated, report.errors) == (1, 1, [])
     existing.refresh_from_db()
     assert existing.headcount == 999 and existing.covering_union_id == union.pk
@@ -117,7 +129,7 @@ def test_union_import_creates_under_parents_and_is_idempotent(client_as):
     ]
     data = xlsx(UNION_HEADERS, rows)
     r = upload(c, "unions", data)
-    assert counts(r) == (3, 0, 0, 0), r.context["report"].errors
+    assert counts(r) == (3, 0, 0, 0), r.context["r"]["errors"]
     assert confirm(c, "unions").status_code == 302
     new_fed = Union.objects.get(name="东城街道测试楼宇工会联合会")
     child = Union.objects.get(name="台州市黄岩测试甲有限公司工会")
@@ -130,7 +142,7 @@ def test_union_import_creates_under_parents_and_is_idempotent(client_as):
 def test_union_import_updates_fields(dongcheng):
     u = Union.objects.get(name="黄岩区饿了么网约送餐员联合工会")
     data = xlsx(UNION_HEADERS, [[u.name, u.code, "联合工会", "东城街道总工会", "", "王新主席", "", "", "疑似空壳"]])
-    report = imports.import_unions(actor=dongcheng, data=data, commit=True)
+    report = imports.import_unions(actor=dongcheng, source=data, commit=True)
     assert (report.updated, report.errors) == (1, [])
     u.refresh_from_db()
     assert u.chair == "王新主席" and u.status == "shell"
@@ -146,19 +158,19 @@ def test_one_bad_row_writes_nothing_and_the_error_workbook_names_it(client_as):
     rows[2][0] = bad[:-1] + ("0" if bad[-1] != "0" else "1")  # a wrong check character
     r = upload(c, "enterprises", xlsx(ENT_HEADERS, rows))
     assert counts(r) == (3, 0, 0, 1)
-    err = r.context["report"].errors[0]
+    err = preview_errors(r)[0]
     assert err.row == 4 and err.column == "统一社会信用代码" and f"应为{bad[-1]}" in err.message
-    assert f"（应为{bad[-1]}）" in r.content.decode()
-    # confirming anyway writes nothing
+    assert f"末位应为{bad[-1]}" in r.content.decode()
+    # confirming anyway (strict, the default) writes nothing
     r = confirm(c, "enterprises")
-    assert r.status_code == 400 and "未写入任何数据" in r.content.decode()
+    assert "不能导入" in c.get(r["Location"]).content.decode()
     assert not Enterprise.objects.filter(uscc__in=[uscc(i) for i in range(4)]).exists()
-    # the rejected rows come back with 原行号 and 错误原因
+    # the rejected rows come back in the template's columns with 错误原因 and 原行号
     r = c.get(reverse("orgs:import_errors", args=["enterprises"]))
-    ws = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    ws = openpyxl.load_workbook(io.BytesIO(b"".join(r.streaming_content))).worksheets[0]
     values = [list(row) for row in ws.iter_rows(values_only=True)]
-    assert values[0][0] == "原行号" and values[0][-1] == "错误原因"
-    assert len(values) == 2 and values[1][0] == 4 and "校验位错误" in values[1][-1]
+    assert values[0][:2] == ["统一社会信用代码*", "单位名称*"] and values[0][-2:] == ["错误原因", "原行号"]
+    assert len(values) == 2 and values[1][-1] == 4 and "校验位错误" in values[1][-2]
 
 
 def test_service_level_error_rolls_back_earlier_rows(dongcheng):
@@ -167,8 +179,8 @@ def test_service_level_error_rolls_back_earlier_rows(dongcheng):
     rows = ent_rows(2, start=60)
     rows[0][7] = single.code
     rows[1][7] = single.code
-    report = imports.import_enterprises(actor=dongcheng, data=xlsx(ENT_HEADERS, rows), commit=True)
-    assert not report.committed and report.error_count >= 1
+    report = imports.import_enterprises(actor=dongcheng, source=xlsx(ENT_HEADERS, rows), commit=True)
+    assert not report.written and report.error_count >= 1
     assert not Enterprise.objects.filter(uscc__in=[uscc(60), uscc(61)]).exists()
 
 
@@ -180,17 +192,17 @@ def test_rows_outside_the_township_are_errors(client_as):
     rows = ent_rows(2)
     rows[1][2] = "院桥镇"
     r = upload(c, "enterprises", xlsx(ENT_HEADERS, rows))
-    errs = r.context["report"].errors
+    errs = preview_errors(r)
     assert counts(r) == (1, 0, 0, 1) and errs[0].row == 3 and "不在您的管辖范围" in errs[0].message
     # an existing firm of another township cannot be overwritten either
     other = Enterprise.objects.filter(territory__name="院桥镇总工会", covering_union__isnull=True).first()
     r = upload(c, "enterprises", xlsx(ENT_HEADERS, [[other.uscc, "改名", "东城街道", "", "", "", "", ""]]))
-    assert "不在您的管辖范围" in r.context["report"].errors[0].message
+    assert "不在您的管辖范围" in preview_errors(r)[0].message
 
 
 def test_union_parent_outside_scope_is_an_error(dongcheng):
     data = xlsx(UNION_HEADERS, [["东城街道越界工会", "", "联合工会", "院桥镇总工会", "", "", "", "", ""]])
-    report = imports.import_unions(actor=dongcheng, data=data, commit=False)
+    report = imports.import_unions(actor=dongcheng, source=data, commit=False)
     assert report.errors[0].column == "上级工会" and "不在您的管辖范围" in report.errors[0].message
 
 
@@ -200,9 +212,10 @@ def test_readonly_users_cannot_import(client, django_user_model):
     reader = django_user_model.objects.create_user("reader", password="x-12345678")
     RoleAssignment.objects.create(user=reader, role=Role.READONLY, union=Union.objects.get(name="东城街道总工会"))
     client.force_login(reader)
-    assert client.get(reverse("orgs:import", args=["enterprises"])).status_code == 404
-    assert client.get(reverse("orgs:import_template", args=["unions"])).status_code == 404
-    assert upload(client, "enterprises", xlsx(ENT_HEADERS, ent_rows(1))).status_code == 404
+    # a reader sees the tree, so an import is "visible but not permitted": 403, like every write (issue 8)
+    assert client.get(reverse("orgs:import", args=["enterprises"])).status_code == 403
+    assert client.get(reverse("orgs:import_template", args=["unions"])).status_code == 403
+    assert upload(client, "enterprises", xlsx(ENT_HEADERS, ent_rows(1))).status_code == 403
 
 
 def test_template_has_headers_and_dropdowns_from_scope(client_as):
@@ -244,7 +257,7 @@ def test_template_round_trip_reads_back(dongcheng):
         ws.append(row)
     buf = io.BytesIO()
     wb.save(buf)
-    report = imports.import_enterprises(actor=dongcheng, data=buf.getvalue(), commit=False)
+    report = imports.import_enterprises(actor=dongcheng, source=buf.getvalue(), commit=False)
     assert (report.created, report.errors) == (2, [])
 
 
@@ -252,11 +265,15 @@ def test_template_round_trip_reads_back(dongcheng):
 
 
 def _refused(client: Any, data: bytes, name: str = "名录.xlsx", kind: str = "enterprises") -> str:
+    from django.conf import settings
+
     before = Enterprise.objects.count(), Union.objects.count()
     r = upload(client, kind, data, name)
     assert r.status_code == 400
     assert (Enterprise.objects.count(), Union.objects.count()) == before
-    assert f"orgs_import_{kind}" not in client.session
+    # refused at the door (or found unreadable at once): nothing pending, no stored file
+    assert not ImportJob.objects.filter(kind=kind).exclude(status="failed").exists()
+    assert not any((Path(settings.VAR_DIR) / "imports").glob("*/upload"))
     return r.context["error"]
 
 
@@ -315,7 +332,7 @@ def test_duplicate_usccs_name_both_rows(client_as):
     rows = ent_rows(3, start=90)
     rows[2][0] = rows[0][0]
     r = upload(c, "enterprises", xlsx(ENT_HEADERS, rows))
-    errs = r.context["report"].errors
+    errs = preview_errors(r)
     assert counts(r) == (1, 0, 0, 2)
     assert {e.row for e in errs} == {2, 4}
     assert all("第2、4行" in e.message for e in errs)
@@ -326,7 +343,7 @@ def test_unknown_township_is_a_row_error(client_as):
     rows = ent_rows(1, start=95)
     rows[0][2] = "火星街道"
     r = upload(client_as("dongcheng"), "enterprises", xlsx(ENT_HEADERS, rows))
-    err = r.context["report"].errors[0]
+    err = preview_errors(r)[0]
     assert (err.row, err.column, err.value) == (2, "所在镇街", "火星街道") and "没有这个镇街" in err.message
 
 
@@ -335,14 +352,14 @@ def test_bad_values_name_row_column_and_value(dongcheng):
     rows[0][5] = "很多"
     rows[1][6] = "倒闭"
     rows[2][1] = ""
-    report = imports.import_enterprises(actor=dongcheng, data=xlsx(ENT_HEADERS, rows), commit=False)
+    report = imports.import_enterprises(actor=dongcheng, source=xlsx(ENT_HEADERS, rows), commit=False)
     got = {(e.row, e.column, e.value) for e in report.errors}
     assert got == {(2, "参保人数", "很多"), (3, "经营状态", "倒闭"), (4, "单位名称", "")}
     assert str(report.errors[0]).startswith("第2行【参保人数】“很多”")
 
 
-def test_stale_token_is_refused(client_as):
+def test_stale_job_is_refused(client_as):
     c = client_as("dongcheng")
     upload(c, "enterprises", xlsx(ENT_HEADERS, ent_rows(1, start=120)))
-    r = c.post(reverse("orgs:import_confirm", args=["enterprises"]), {"token": "x" * 32})
-    assert r.status_code == 400 and not Enterprise.objects.filter(uscc=uscc(120)).exists()
+    r = c.post(reverse("orgs:import_confirm", args=["enterprises"]), {"job": "999999"})
+    assert r.status_code == 404 and not Enterprise.objects.filter(uscc=uscc(120)).exists()
