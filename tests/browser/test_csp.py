@@ -40,8 +40,17 @@ class Watcher:
         self.errors: list[str] = []
         page.expose_function("__cspViolation", lambda text: self.violations.append(f"{page.url}: {text}"))
         page.add_init_script(WATCH)
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"{page.url}: {msg.text}"))
+        page.on("console", self._console)
+        # a failed resource is named by its response (the console says only "Failed to load resource"); the browser's
+        # own /favicon.ico probe is not a page's resource
+        page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
+                and self.errors.append(f"{page.url}: {r.status} {r.url}"))
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
+        self.page = page
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            self.errors.append(f"{self.page.url}: {msg.text}")
 
     def visit(self, page: Any, url: str) -> None:
         response = page.goto(url)
