@@ -287,7 +287,7 @@ def blocks(left: pl.DataFrame, right: pl.DataFrame) -> Iterator[tuple[str, pl.Da
     prefecture's rows plus the rows of unknown prefecture, then ("", unknowns, unknowns). Sorted, so
     any backend that visits the same blocks meets the same pairs; only one block is held at a time."""
     lu, ru = left.filter(pl.col("pref") == ""), right.filter(pl.col("pref") == "")
-    prefs = sorted(set(left["pref"].unique().to_list()) | set(right["pref"].unique().to_list()) - {""})
+    prefs = sorted((set(left["pref"].unique().to_list()) | set(right["pref"].unique().to_list())) - {""})
     lcount = dict(left.group_by("pref").len().iter_rows())
     rcount = dict(right.group_by("pref").len().iter_rows())
     for p in prefs:

@@ -159,3 +159,23 @@ def test_unknown_prefecture_rows_meet_every_block_once() -> None:
     out = match(left, right, max_block_pairs=10)
     assert out["left_row"].to_list() == [1] * 40
     assert math.isclose(out["score"].sum(), 40.0)
+
+
+def test_every_pair_meets_in_exactly_one_block() -> None:
+    from collections import Counter
+
+    from linkage.engine import blocks, prepare_chunked, with_rows
+
+    lp = prepare_chunked(with_rows(BED.registry))
+    rp = prepare_chunked(with_rows(BED.source))
+    assert (lp["pref"] == "").any() and (rp["pref"] == "").any()
+    seen: Counter[tuple[int, int]] = Counter()
+    for pref, lb, rb in blocks(lp, rp):
+        lrows = dict(zip(lb["row"].to_list(), lb["pref"].to_list(), strict=True))
+        rrows = dict(zip(rb["row"].to_list(), rb["pref"].to_list(), strict=True))
+        assert len(lrows) == lb.height and len(rrows) == rb.height  # no row twice in a block
+        for l_row, lpref in list(lrows.items())[::50]:
+            for r_row, rpref in list(rrows.items())[::50]:
+                if pref == "" or lpref or rpref:
+                    seen[(l_row, r_row)] += 1
+    assert seen and set(seen.values()) == {1}
