@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from gonghui.core.paging import Paging
+from gonghui.orgs.scope import scoped
 
 from . import selectors, services
 from .join_views import _join_union, mask_phone
@@ -129,10 +130,10 @@ def member_list(request: HttpRequest, filters: Query[MemberQuery]) -> Any:
 
 
 @router.get("/members/{member_id}", response=MemberOut, summary="会员详情")
-def member_detail(request: HttpRequest, member_id: int) -> Person:
-    person = Person.objects.select_related("current_union").get_visible(
-        request.user, pk=member_id, current_union__isnull=False
-    )
+@scoped(Person, pk="member_id", related=("current_union",), where={"current_union__isnull": False},
+        via=("current_union",))
+def member_detail(request: HttpRequest, person: Person) -> Person:
+    """A current member (the API lists members; former members are the console's history pages)."""
     membership = selectors.open_membership(person=person)
     person.joined_on = membership.joined_on if membership else None  # type: ignore[attr-defined]
     return person

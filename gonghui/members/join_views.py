@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.identifiers import normalize_code
@@ -272,6 +272,7 @@ def _takes_members(union: Union) -> Union:
 
 
 @login_required
+@require_safe
 @scoped(Union, code="union_code", normalise={"code": normalize_code})
 def poster(request: HttpRequest, union: Union) -> HttpResponse:
     """A4 poster: union name, big QR, 「微信扫一扫 · 一分钟入会」. ?ref= makes a recruiter's poster."""
@@ -283,6 +284,7 @@ def poster(request: HttpRequest, union: Union) -> HttpResponse:
 
 
 @login_required
+@require_safe
 @scoped(Union, code="union_code", normalise={"code": normalize_code})
 def join_qr_png(request: HttpRequest, union: Union) -> HttpResponse:
     _takes_members(union)
@@ -305,10 +307,10 @@ class RecruiterForm(forms.Form):
 
 
 @login_required
-@scoped(Union, pk="union_id")
+@scoped(Union, pk="union_id", post_action=Action.CHANGE)
 def join_admin(request: HttpRequest, union: Union) -> HttpResponse:
     """A union's 扫码入会: settings (open, needs approval), recruiters and their QR, the funnel. Anyone who sees
-    the union sees the page; a POST is a `change` (the services require it: 403 for 只读 / 部门经办人)."""
+    the union sees the page; every POST is a `change` (403 for 只读 / 部门经办人; the services require it again)."""
     _takes_members(union)
     row = JoinSettings.objects.filter(union=union).first()
     error = ""

@@ -14,11 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.accounts.permissions import Action, can
 from gonghui.orgs.models import Enterprise, Union
-from gonghui.orgs.scope import allowed, require, scoped
+from gonghui.orgs.scope import allowed, permission, require, scoped
 
 from . import exports, selectors, services
 from .forms import ChangeForm, DecideForm, MemberFilterForm, RevealForm, TransferInForm
@@ -40,6 +40,7 @@ def _member_unions(user: Any, action: str = Action.VIEW) -> list[Union]:
 
 
 @login_required
+@require_safe
 def member_list(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
     filters = form.filters()
@@ -56,6 +57,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def member_export(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None, unions=_filter_unions(request.user))
     unmasked = request.GET.get("unmasked") == "1"
@@ -75,6 +77,7 @@ def _quote(name: str) -> str:
 
 
 @login_required
+@require_safe
 @scoped(Person, pk="pk", related=("current_union", "employer"))
 def member_detail(request: HttpRequest, person: Person) -> HttpResponse:
     membership = selectors.open_membership(person=person)
@@ -108,7 +111,7 @@ def member_reveal(request: HttpRequest, person: Person) -> HttpResponse:
 
 @login_required
 @require_POST
-@scoped(Person, pk="pk")
+@scoped(Person, action=Action.CHANGE, pk="pk")
 def member_change(request: HttpRequest, person: Person) -> HttpResponse:
     pk = person.pk
     membership = Membership.objects.get_visible(request.user, action=Action.CHANGE, person=person,
@@ -130,6 +133,7 @@ def member_change(request: HttpRequest, person: Person) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def transfer_inbox(request: HttpRequest) -> HttpResponse:
     services.transfer_complete_due()
     inbox = selectors.transfer_inbox(user=request.user)
@@ -145,17 +149,17 @@ def transfer_inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@scoped(TransferRequest, pk="pk", arg="transfer", related=("from_union",))
+@scoped(TransferRequest, action=Action.APPROVE, pk="pk", arg="transfer", related=("from_union",))
 def transfer_decide(request: HttpRequest, transfer: TransferRequest) -> HttpResponse:
-    """The origin's decision; transfer_decide requires `approve` on the origin union (403)."""
+    """The origin's decision: `approve` on the transfer here, on its origin union in transfer_decide (403)."""
     return _decide(request, lambda **kw: services.transfer_decide(transfer=transfer, **kw),
                    lambda approve: f"已{'同意' if approve else '拒绝'}转会申请", "members:transfers")
 
 
 @login_required
+@permission(Action.CHANGE)
 def transfer_in(request: HttpRequest) -> HttpResponse:
     """办理转入: the destination finds a person by full ID number and asks the origin to release them."""
-    require(request.user, Action.CHANGE)
     form = TransferInForm(request.POST or None, unions=_member_unions(request.user, Action.CHANGE))
     if request.method == "POST" and form.is_valid():
         to_union = Union.objects.get_visible(request.user, action=Action.CHANGE, pk=form.cleaned_data["to_union"])
@@ -176,6 +180,7 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "members/approvals.html", {
         "pending": selectors.pending_joins(user=request.user)[:200],
@@ -209,6 +214,7 @@ def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bo
 
 
 @login_required
+@require_safe
 def rates(request: HttpRequest) -> HttpResponse:
     township = request.GET.get("township", "")
     qs = selectors.enterprise_rates(user=request.user, township=int(township) if township.isdigit() else None,

@@ -9,6 +9,7 @@ from gonghui.core.paging import DbId, Paging
 
 from . import selectors
 from .models import Enterprise, Union
+from .scope import scoped
 
 router = Router(tags=["组织体系"])
 
@@ -78,8 +79,9 @@ def union_list(request: HttpRequest, filters: Query[UnionFilters]) -> Any:
 
 
 @router.get("/unions/{union_id}", response=UnionOut, summary="工会详情")
-def union_detail(request: HttpRequest, union_id: int) -> Union:
-    return Union.objects.select_related("region").get_visible(request.user, pk=union_id)
+@scoped(Union, pk="union_id", related=("region",))
+def union_detail(request: HttpRequest, union: Union) -> Union:
+    return union
 
 
 class EnterpriseOut(Schema):
@@ -136,5 +138,6 @@ def enterprise_list(request: HttpRequest, filters: Query[EnterpriseQuery]) -> An
 
 
 @router.get("/enterprises/{enterprise_id}", response=EnterpriseOut, summary="企业详情")
-def enterprise_detail(request: HttpRequest, enterprise_id: int) -> Enterprise:
-    return Enterprise.objects.select_related("region", "territory").get_visible(request.user, pk=enterprise_id)
+@scoped(Enterprise, pk="enterprise_id", related=("region", "territory"))
+def enterprise_detail(request: HttpRequest, enterprise: Enterprise) -> Enterprise:
+    return enterprise

@@ -21,6 +21,7 @@ a foreign key to `accounts.Unit` (an object routed to a unit off the tree).
 from __future__ import annotations
 
 import functools
+import inspect
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,11 +186,12 @@ class ScopedQuerySet(models.QuerySet[_M]):
             return self.none()
         return self.filter(q)
 
-    def get_visible(self, user: Any, action: str = Action.VIEW, **lookup: Any) -> _M:
+    def get_visible(self, user: Any, action: str = Action.VIEW, *, via: tuple[str, ...] | None = None,
+                    **lookup: Any) -> _M:
         """Fetch one object through scope; out of scope and absent both raise Http404. With an action other
         than view, an object the user sees but may not `action` is a PermissionDenied (403), not a 404."""
         try:
-            obj = self.visible_to(user).get(**lookup)
+            obj = self.visible_to(user, via=via).get(**lookup)
         except (ObjectDoesNotExist, ValueError, TypeError) as exc:
             raise Http404(NOT_FOUND) from exc
         if action != Action.VIEW:
@@ -234,6 +236,9 @@ class ScopedRoute:
     arg: str
     normalise: dict[str, Callable[[str], Any]] = field(default_factory=dict)
     related: tuple[str, ...] = ()
+    post_action: str | None = None  # a page that shows on GET and writes on POST: the action a POST requires
+    where: dict[str, Any] = field(default_factory=dict)  # fixed extra lookups (an API detail: current members)
+    via: tuple[str, ...] | None = None  # scope through some scope_fields only (see scope_q)
 
 
 def scoped(
@@ -243,31 +248,77 @@ def scoped(
     arg: str = "",
     normalise: dict[str, Callable[[str], Any]] | None = None,
     related: tuple[str, ...] = (),
+    post_action: str | None = None,
+    where: dict[str, Any] | None = None,
+    via: tuple[str, ...] | None = None,
     **lookup: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`@scoped(Union, action="change", pk="pk")`: the view's URL kwarg `pk` names a Union; fetch it through
     scope (Http404 when invisible), require `action` on it (PermissionDenied → 403) and call the view with
     the object as `arg` (default: the model name, `union`) instead of the kwarg. `normalise` maps a model field
-    to a function applied to the URL value first (`code=normalize_code`); `related` is select_related. The declaration is kept on the view
+    to a function applied to the URL value first (`code=normalize_code`); `related` is select_related.
+    `post_action`: a page that reads on GET and writes on POST (a settings form) requires it on every POST.
+    `where` adds fixed lookups. Works on ninja operations too: the wrapper shows ninja the URL parameters
+    (`union_id: int`) in place of the object argument, so the OpenAPI schema is unchanged. The declaration is kept on the view
     (`view.scoped`), where the scope matrix finds it."""
     route = ScopedRoute(model, str(action), dict(lookup or {"pk": "pk"}), arg or model._meta.model_name or "obj",
-                        dict(normalise or {}), tuple(related))
+                        dict(normalise or {}), tuple(related), str(post_action) if post_action else None,
+                        dict(where or {}), via)
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            values = {}
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            route: ScopedRoute = wrapper.scoped  # type: ignore[attr-defined]  # read per call: tests swap it
+            values: dict[str, Any] = dict(route.where)
             for model_field, kwarg in route.lookup.items():
                 raw = kwargs.pop(kwarg)
                 fn = route.normalise.get(model_field)
                 values[model_field] = fn(raw) if fn else raw
             qs = route.model._default_manager.select_related(*route.related) if route.related else (
                 route.model._default_manager.all())
-            obj = qs.get_visible(request.user, action=route.action, **values)  # type: ignore[attr-defined]
+            obj = qs.get_visible(request.user, action=route.action, via=route.via,  # type: ignore[attr-defined]
+                                 **values)
+            if route.post_action and request.method == "POST":
+                require(request.user, route.post_action, obj)
             kwargs[route.arg] = obj
             return view(request, *args, **kwargs)
 
         wrapper.scoped = route  # type: ignore[attr-defined]
+        wrapper.__signature__ = _url_signature(view, route)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _url_signature(view: Callable[..., Any], route: ScopedRoute) -> inspect.Signature:
+    """The view's signature as the URL sees it: the object argument replaced by the URL parameters."""
+    sig = inspect.signature(view)
+    params = [p for p in sig.parameters.values() if p.name != route.arg]
+    url_params = [
+        inspect.Parameter(kwarg, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int if f == "pk" else str)
+        for f, kwarg in route.lookup.items()
+    ]
+    return sig.replace(parameters=[*params[:1], *url_params, *params[1:]], return_annotation=sig.return_annotation)
+
+
+@dataclass(frozen=True)
+class PermissionRoute:
+    """A page that names no object but needs `action` somewhere (a form to request a transfer, an import)."""
+
+    action: str
+
+
+def permission(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """`@permission(Action.CHANGE)`: the page needs `action` on at least one node (403 otherwise); the object it
+    then writes on is fetched and required again by the service. Kept on the view for the scope matrix."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require(request.user, wrapper.permission.action)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        wrapper.permission = PermissionRoute(str(action))  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.audit import audit_access
@@ -61,6 +61,7 @@ def _offset(request: HttpRequest, name: str = "offset") -> int:
 
 
 @login_required
+@require_safe
 def tree(request: HttpRequest) -> HttpResponse:
     """组织树: the user's roots with their first level open (100 children at a time, then 加载更多); deeper levels
     load on click (htmx)."""
@@ -75,6 +76,7 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 @scoped(Union, pk="pk")
 def tree_children(request: HttpRequest, union: Union) -> HttpResponse:
     """The children of one node, 100 at a time: the whole level (`<ul>`) at offset 0, else only the next items
@@ -92,6 +94,7 @@ UNION_EXPORT_COLUMNS = [("工会名称", 34), ("统一社会信用代码", 22), 
 
 
 @login_required
+@require_safe
 def union_list(request: HttpRequest) -> HttpResponse:
     """工会名录 with filters (类型, 状态, 名称/代码), 50 a page; `?export=xlsx` exports every match."""
     form = UnionFilterForm(request.GET)
@@ -114,6 +117,7 @@ def union_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 @scoped(Union, pk="pk", related=("region",))
 def union_detail(request: HttpRequest, union: Union) -> HttpResponse:
     """工会详情. Its 下级工会 and 覆盖企业 lists show 100 rows at a time: `?offset=` / `?cov_offset=` start a list
@@ -176,6 +180,7 @@ ENTERPRISE_EXPORT_COLUMNS = [("统一社会信用代码", 22), ("单位名称", 
 
 
 @login_required
+@require_safe
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     """企业名录: 镇街, 已建会/未建会, 25人以上, 经营状态, 名称/代码; sorted; 50 a page; `?export=xlsx`."""
     townships = selectors.township_options(user=request.user)
@@ -199,6 +204,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 @scoped(Enterprise, pk="pk", arg="enterprise", related=("region", "territory", "covering_union"))
 def enterprise_detail(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
     user = request.user

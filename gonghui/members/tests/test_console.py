@@ -46,14 +46,11 @@ def test_member_list_shows_own_territory_only(client_as: Any) -> None:
     r = c.get(reverse("members:list"))
     # then they see 东城 members only, masked
     assert r.status_code == 200
-    html = r.content.decode()
-    mine, theirs = _member_in("东城街道"), _member_in("院桥镇")
     assert r.context["page"].paginator.count == Person.objects.visible_to(
         r.context["user"], via=("current_union",)).filter(current_union__isnull=False).count()
-    assert theirs.id_masked not in html or theirs.name not in html
     assert all(p.current_union.path.startswith(Union.objects.get(name="东城街道总工会").path)
                for p in r.context["page"])
-    assert mine is not None
+    # which members are (and are not) on it, by name: tests/test_permissions.py::test_member_list_shows_the_own_township_only
 
 
 def test_member_list_query_count_is_pinned(client_as: Any, django_assert_num_queries: Any) -> None:

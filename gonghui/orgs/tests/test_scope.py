@@ -39,16 +39,6 @@ def test_federation_sees_firms_its_unions_cover_even_in_other_territories(kuaidi
     assert all(e.covering_union.path.startswith(fed.path) for e in ents)
 
 
-def test_widest_assignment_wins(dongcheng):
-    from gonghui.accounts.models import Role, RoleAssignment
-
-    sub = Union.objects.filter(name="东城街道总工会").get().get_children().first()
-    RoleAssignment.objects.create(user=dongcheng, role=Role.READONLY, union=sub)
-    before = union_list(user=dongcheng).count()
-    dongcheng._scope_paths = None
-    assert union_list(user=dongcheng).count() == before
-
-
 def test_unassigned_user_sees_nothing(django_user_model):
     nobody = django_user_model.objects.create_user("nobody", password="x-1234567")
     assert union_list(user=nobody).count() == 0
