@@ -48,12 +48,8 @@ from gonghui.orgs.scope import ScopedRoute
 
 # --- the registration points --------------------------------------------------------------------------------
 
-# Routes whose views are not decorated with @scoped (owned by another change in flight): "url name" → (model,
-# URL parameter → model field). The imports' job pages fetch through their own helper (`_job`).
+# Routes whose views are not decorated with @scoped: "url name" → (model, URL parameter → model field).
 UNDECLARED_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
-    "members:import_job": ("members.ImportJob", {"pk": "pk"}),
-    "members:import_confirm": ("members.ImportJob", {"pk": "pk"}),
-    "members:import_errors": ("members.ImportJob", {"pk": "pk"}),
 }
 
 # URL parameters that choose a page variant, not an object: name → a value that exists.
@@ -92,12 +88,15 @@ NOT_TREE_WRITES: dict[str, str] = {
     "members:import_template": "a blank template download (the imports' view)",
     "members:import_job": "the job's status page only reads (the imports' view)",
     "members:import_errors": "the error workbook download (the imports' view)",
+    "orgs:import_job": "the job's status page only reads (the imports' view)",
+    "orgs:import_errors": "the error workbook download (the imports' view)",
     "audit_log": "a district-only read page (core's view: 404 to others)",
 }
 
 # Object routes whose object may legitimately be absent for everyone (so the "served" case may be a 404).
 ABSENT_OK: dict[str, str] = {
     "members:import_errors": "a job without rejected rows has no error workbook",
+    "orgs:import_job": "the cast's job is a roster (kind members); a registry job shows under its own kind",
 }
 
 # List pages that link to no object for a township cadre, with the reason (else a list must not be empty).
@@ -329,7 +328,8 @@ class Objects:
 @pytest.fixture
 def objects(cast: Any) -> Objects:
     """The cast's objects by model, each with the users who see it — written out, not computed."""
-    from gonghui.members.models import ImportJob, Membership, TransferRequest
+    from gonghui.members.models import Membership, TransferRequest
+    from gonghui.orgs.models import ImportJob
 
     m = {p.pk: Membership.objects.get(person=p, status="active") for p in (cast.worker, cast.yq_member, cast.kd_member)}
     m[cast.worker.pk].status = "pending"  # an approval to decide
@@ -337,7 +337,8 @@ def objects(cast: Any) -> Objects:
     transfer = TransferRequest.objects.create(
         person=cast.yq_member, from_membership=m[cast.yq_member.pk], from_union=cast.yq_union, to_union=cast.kd_union,
         due_at="2099-01-01T00:00:00+08:00")
-    job = ImportJob.objects.create(union=cast.dc_union, file_path="/nonexistent/roster.xlsx", original_name="名册.xlsx")
+    job = ImportJob.objects.create(kind="members", union=cast.dc_union, folder="/nonexistent", file_name="upload",
+                                   original_name="名册.xlsx")
     rows: list[tuple[models.Model, set[str]]] = [
         (cast.dc_union, {"dongcheng"}), (cast.yq_union, {"yuanqiao"}), (cast.kd_union, {"kuaidi"}),
         (cast.dc_firm, {"dongcheng"}), (cast.yq_firm, {"yuanqiao"}), (cast.kd_firm, {"kuaidi", "yuanqiao"}),

@@ -8,7 +8,10 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from gonghui.accounts.permissions import Action
 from gonghui.orgs import import_pages as generic
+from gonghui.orgs.models import ImportJob
+from gonghui.orgs.scope import scoped
 
 KIND = "members"
 
@@ -35,16 +38,20 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    return generic.job_page(request, KIND, pk, PAGES)
+@scoped(ImportJob, arg="job", related=("union", "created_by", "confirmed_by"), pk="pk")
+def import_job(request: HttpRequest, job: ImportJob) -> HttpResponse:
+    return generic.job_page(request, KIND, job, PAGES)
 
 
 @login_required
 @require_POST
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    return generic.confirm(request, KIND, pk, PAGES)
+@scoped(ImportJob, action=Action.CHANGE, arg="job", related=("union",), pk="pk")
+def import_confirm(request: HttpRequest, job: ImportJob) -> HttpResponse:
+    return generic.confirm(request, KIND, job, PAGES)
 
 
 @login_required
-def import_errors(request: HttpRequest, pk: int) -> HttpResponseBase:
-    return generic.errors(request, KIND, pk, PAGES)
+@scoped(ImportJob, action=Action.CHANGE, arg="job", related=("union",), pk="pk")
+def import_errors(request: HttpRequest, job: ImportJob) -> HttpResponseBase:
+    """The error workbook holds full ID numbers: `change` on the job's union, audited (see generic.errors)."""
+    return generic.errors(request, KIND, job, PAGES)

@@ -155,6 +155,10 @@ def _accept(request: HttpRequest, kind: importing.ImportKind, pages: ImportPages
 
 
 def job_for(request: HttpRequest, kind_name: str, pk: Any) -> ImportJob:
+    if isinstance(pk, ImportJob):  # already fetched through scope by @scoped on the app's view
+        if pk.kind != kind_name:
+            raise Http404
+        return pk
     try:
         pk = int(pk)
     except (TypeError, ValueError) as exc:

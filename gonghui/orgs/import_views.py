@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from . import import_pages as generic
 from .imports import KINDS
 from .models import ImportJob
+from .scope import scoped
 
 _SESSION_KEY = "orgs_import_{kind}"
 
@@ -62,9 +63,10 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def import_job(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+@scoped(ImportJob, arg="job", related=("union", "created_by", "confirmed_by"), pk="pk")
+def import_job(request: HttpRequest, kind: str, job: ImportJob) -> HttpResponse:
     _known(kind)
-    return generic.job_page(request, kind, pk, PAGES)
+    return generic.job_page(request, kind, job, PAGES)
 
 
 @login_required
