@@ -56,7 +56,7 @@ class UnionPickerWidget(forms.Widget):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         chosen = None
-        if value not in (None, "") and str(value).isdigit() and self.queryset is not None:
+        if value not in (None, "") and str(value).isdigit() and len(str(value)) <= 18 and self.queryset is not None:
             chosen = self.queryset.filter(pk=int(value)).only("pk", "name").first()
         params = {"kinds": ",".join(self.kinds)} if self.kinds else {}
         if self.action != "view":

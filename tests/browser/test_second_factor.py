@@ -64,7 +64,7 @@ def test_enrol_then_login_then_verify(page, live_server, liuyang, shot):
     page.wait_for_selector("[data-testid=whoami]")
     assert "刘洋" in page.inner_text("[data-testid=whoami]")
     # when they log out and in again, then the password leads to the code step
-    page.click("nav form button[type=submit]")
+    page.click("header form button[type=submit]")
     page.wait_for_url("**/accounts/login/")
     _password(page, live_server)
     page.wait_for_url("**/accounts/2fa/verify/")

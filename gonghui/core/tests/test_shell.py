@@ -126,8 +126,9 @@ def test_transfer_in_picker_starts_empty_and_rejects_a_union_outside_scope(clien
     assert re.search(r'name="to_union" value=""', html)
     root = Union.objects.get(name="东城街道总工会")
     outside = Union.objects.exclude(path__startswith=root.path).filter(kind="single").first()
-    r = c.post(reverse("members:transfer_in"), {"id_number": "330103199001011234", "to_union": outside.pk})
-    assert r.status_code == 200 and "请从列表中选择工会" in r.content.decode()
+    r = c.post(reverse("members:transfer_in"), {"id_number": "330103199001011234", "name": "张伟",
+                                                "to_union": outside.pk})
+    assert r.status_code == 400 and "请从列表中选择工会" in r.content.decode()
     r = c.post(reverse("members:transfer_in"), {"id_number": "330103199001011234", "to_union": ""})
     assert "请从列表中选择工会" in r.content.decode()
 
