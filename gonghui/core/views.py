@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_safe
 
 from . import audit_display
 from .models import LoginEvent
@@ -31,6 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def panel(request: HttpRequest, name: str) -> HttpResponse:
     """One 工作台 panel, over the user's own scope (an unknown or not-permitted panel is a 404)."""
     p = panel_named(name)
