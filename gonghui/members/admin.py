@@ -10,7 +10,7 @@ from django.contrib import admin
 
 from gonghui.core.admin_site import NoDeleteAdmin, ReadOnlyAdmin
 
-from .models import ImportJob, Membership, MembershipEvent, Person, TransferRequest
+from .models import Membership, MembershipEvent, Person, TransferRequest
 
 
 @admin.register(Person)
@@ -46,10 +46,3 @@ class TransferRequestAdmin(ReadOnlyAdmin):
     list_display = ("person", "from_union", "to_union", "status", "requested_at", "due_at")
     list_filter = ("status",)
     list_select_related = ("person", "from_union", "to_union")
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(ReadOnlyAdmin):
-    list_display = ("original_name", "union", "status", "created_by", "created_at")
-    list_filter = ("status",)
-    list_select_related = ("union", "created_by")

@@ -281,44 +281,6 @@ class FunnelEvent(models.Model):
         indexes = [models.Index(fields=["union", "stage"]), models.Index(fields=["recruiter", "stage"])]
 
 
-class ImportJob(models.Model):
-    """One uploaded roster on its way in: checked (preview), then imported on confirmation. The file stays in
-    var/imports/; `result` holds the counts and first errors; progress is polled from a file beside it
-    (the write pass runs in one transaction, whose row updates nobody could see before it commits)."""
-
-    class Status(models.TextChoices):
-        CHECKING = "checking", "检查中"
-        CHECKED = "checked", "待确认"
-        REJECTED = "rejected", "有错误行"
-        IMPORTING = "importing", "导入中"
-        DONE = "done", "已导入"
-        FAILED = "failed", "失败"
-
-    union = models.ForeignKey("orgs.Union", verbose_name="导入工会", on_delete=models.CASCADE, related_name="+")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    file_path = models.CharField("文件", max_length=500)
-    original_name = models.CharField("原文件名", max_length=200)
-    sheet = models.CharField("工作表", max_length=100, blank=True)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.CHECKING)
-    result = models.JSONField("结果", default=dict, blank=True)
-    error = models.TextField("错误", blank=True)
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ScopedQuerySet.as_manager()
-    scope_fields = ("union",)
-
-    class Meta:
-        verbose_name = "名册导入"
-        verbose_name_plural = "名册导入"
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-
 class RateCounter(models.Model):
     """One rate-limit counter (members.ratelimits): hits since the window opened, and when it closes. Written by
     one atomic upsert per request, so parallel requests can never lose a hit (the database cache's incr is a

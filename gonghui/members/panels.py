@@ -4,10 +4,9 @@ from typing import Any
 
 from django.urls import reverse
 
-from gonghui.orgs.models import Union
+from gonghui.orgs.models import ImportJob, Union
 
 from . import selectors
-from .models import ImportJob
 
 
 def dashboard_context(user: Any) -> dict[str, Any]:
@@ -30,7 +29,15 @@ def todo_context(user: Any) -> dict[str, Any]:
          "url": reverse("members:transfers")},
         {"key": "transfers_in", "label": "等待对方办理的转入", "n": inbox.filter(to_union__in=scope).count(),
          "url": reverse("members:transfers")},
-        {"key": "imports", "label": "检查完待确认的名册导入", "n": n_imports,
-         "url": reverse("members:import_job", args=[first_import.pk]) if first_import else reverse("members:import")},
+        {"key": "imports", "label": "检查完待确认的导入", "n": n_imports, "url": _import_url(first_import)},
     ]
     return {"items": items, "total": sum(i["n"] for i in items)}
+
+
+def _import_url(job: ImportJob | None) -> str:
+    """The one job waiting, on its own page; else the imports' start page (the roster's, where most wait)."""
+    if job is None:
+        return reverse("members:import")
+    if job.kind == "members":
+        return reverse("members:import_job", args=[job.pk])
+    return reverse("orgs:import_job", args=[job.kind, job.pk])
