@@ -158,6 +158,38 @@ TEMPLATES = {"members:import_template", "orgs:import_template"}
 # Foreign ids tried in the query string of every list (console and API).
 QUERY_IDS = ("union", "township", "parent", "enterprise")
 
+
+# An app adds its own registrations in `gonghui/<app>/tests/scope.py`, so adding an app edits no shared file: any
+# of the names above (dicts merged, sets joined) and `objects(cast) -> [(obj, {usernames who see it})]`, the
+# app's cast objects (huangyan and chakan are added to every set: they see the whole district).
+_MERGED = ("UNDECLARED_ROUTES", "VARIANT_PARAMS", "PUBLIC_PAGES", "PUBLIC_API", "NOT_TREE_WRITES", "ABSENT_OK",
+           "NO_OBJECT_LINKS", "SHARED_LISTS", "NOT_FOR_READERS", "TEMPLATES")
+APP_OBJECTS: list[Any] = []
+
+
+def _app_registrations() -> None:
+    import importlib
+
+    for config in apps.get_app_configs():
+        if not config.name.startswith("gonghui."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.tests.scope")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"{config.name}.tests", f"{config.name}.tests.scope"):
+                raise
+            continue
+        for name in _MERGED:
+            extra = getattr(module, name, None)
+            if extra:
+                target = globals()[name]
+                target.update(extra)
+        if hasattr(module, "objects"):
+            APP_OBJECTS.append(module.objects)
+
+
+_app_registrations()
+
 SKIPPED_PREFIXES = ("admin/",)
 API_PREFIX = "api/"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -384,6 +416,8 @@ def objects(cast: Any) -> Objects:
         # users console: a user is in sight of those who hold view over a node of one of their assignments
         (cast.dongcheng, {"dongcheng"}), (cast.yuanqiao, {"yuanqiao"}), (cast.kuaidi, {"kuaidi"}),
     ]
+    for app_objects in APP_OBJECTS:
+        rows.extend(app_objects(cast))
     out = Objects(by_model={})
     for obj, who in rows:
         out.by_model.setdefault(obj._meta.label, []).append(obj)
