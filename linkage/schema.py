@@ -54,6 +54,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "education": ("学历", "文化程度", "最高学历"),
     "username": ("用户名", "账号", "登录名"),
     "role": ("角色", "岗位角色"),
+    "role_target": ("授权组织", "授权节点", "所属组织", "组织节点", "授权单位", "所属单位"),
 }
 
 # the linkage engine's canonical columns, each found by its field's synonyms (and its own English name)

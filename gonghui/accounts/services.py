@@ -193,7 +193,7 @@ def _require_manages(actor: Any, user: User) -> None:
         raise PermissionDenied(f"您无权管理用户“{user}”：其角色超出您的管理范围或权限")
 
 
-def _clean_username(username: str) -> str:
+def clean_username(username: str) -> str:
     username = username.strip()
     if not username:
         raise ValidationError("用户名不能为空")
@@ -208,7 +208,7 @@ def _clean_username(username: str) -> str:
     return username
 
 
-def _clean_phone(phone: str) -> str:
+def clean_phone(phone: str) -> str:
     phone = "".join(phone.split())
     if phone and not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
         raise ValidationError(f"手机号“{phone}”应为 11 位数字，以 1 开头")
@@ -240,9 +240,9 @@ def user_create(
     password = one_time_password()
     with transaction.atomic(), set_actor(actor):
         user = User(
-            username=_clean_username(username),
+            username=clean_username(username),
             display_name=display_name[:50],
-            phone=_clean_phone(phone),
+            phone=clean_phone(phone),
             must_change_password=True,
         )
         user.set_password(password)

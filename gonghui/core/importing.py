@@ -108,6 +108,9 @@ class Outcome:
     duplicate_rows: list[tuple[int, int]] = field(default_factory=list)  # (row, first row of that thing)
     notes: list[tuple[int, str]] = field(default_factory=list)  # accepted with a remark
     rejected_rows: list[tuple[int, dict[str, Any], str]] = field(default_factory=list)  # for the error workbook
+    # a file the write left in the job's folder for the confirming cadre to download ONCE (the users import's
+    # one-time passwords): its name in the folder; "" when none
+    deliverable: str = ""
 
     def reject(self, row: int, column: str, value: object, reason: str, values: dict[str, Any]) -> None:
         from gonghui.core.excel import cell_text
@@ -142,7 +145,7 @@ class Outcome:
                 "rows": self.rows, "blank_rows": self.blank_rows, "total_rows": self.total_rows,
                 "errors": [[e.row, e.column, e.value, e.reason] for e in self.errors],
                 "changes": [[c.row, c.action, c.label, c.detail] for c in self.changes],
-                "duplicate_rows": self.duplicate_rows, "notes": self.notes}
+                "duplicate_rows": self.duplicate_rows, "notes": self.notes, "deliverable": self.deliverable}
 
 
 # ---------------------------------------------------------------- kinds
@@ -177,6 +180,7 @@ class ImportKind:
     examples: tuple[tuple[Any, ...], ...] = ()
     done_url: Callable[[Any], str] | None = None  # job -> where to look at the result
     anchor: Callable[[Any], Any] | None = None  # user -> the union a kind without `unions` is made under
+    action: str = "change"  # what the upload, the confirm and the downloads require on the job's union
 
 
 _KINDS: dict[str, ImportKind] = {}

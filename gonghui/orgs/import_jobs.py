@@ -217,6 +217,12 @@ def job_confirm(*, actor: Any, job: ImportJob, skip_invalid: bool = False) -> bo
     return True
 
 
+def deliverable_file(job: ImportJob, name: str) -> Path | None:
+    """The file `name` a write left in the job's folder (never a path outside it), if it is still there."""
+    path = Path(job.folder) / Path(name).name
+    return path if path.is_file() else None
+
+
 def error_report_file(job: ImportJob) -> Path | None:
     path = Path(job.folder) / ERROR_REPORT
     return path if (job.result or {}).get("error_report") and path.is_file() else None

@@ -11,6 +11,7 @@ the upload view is csrf-exempt and runs the CSRF check itself after the size che
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from gonghui.accounts.permissions import Action
@@ -75,6 +77,7 @@ class ImportPages:
     confirm_url: Callable[[ImportJob], str]
     errors_url: Callable[[ImportJob], str]
     template_url: Callable[[str], str]
+    deliverable_url: Callable[[ImportJob], str] | None = None  # the one-time file a write left (users import)
 
 
 def _kind_or_404(name: str) -> importing.ImportKind:
@@ -84,9 +87,12 @@ def _kind_or_404(name: str) -> importing.ImportKind:
     return kind
 
 
-def check_writer(user: Any, union: Any = None) -> None:
-    """Imports are a `change`: on `union`, or (before one is chosen) on some node of the user's scope."""
-    require(user, Action.CHANGE, union)
+def check_writer(user: Any, union: Any = None, *, kind: str | importing.ImportKind | None = None) -> None:
+    """Imports are a `change` (a kind may name another action: the users import needs manage_users): on
+    `union`, or (before one is chosen) on some node of the user's scope."""
+    if isinstance(kind, str):
+        kind = importing.get_kind(kind)
+    require(user, kind.action if kind is not None else Action.CHANGE, union)
 
 
 def _context(pages: ImportPages, kind: importing.ImportKind, job: ImportJob | None = None, **extra: Any) -> dict[str, Any]:
@@ -99,7 +105,8 @@ def _context(pages: ImportPages, kind: importing.ImportKind, job: ImportJob | No
         ctx.update(job=job, r=result, progress=jobs.read_progress(job), job_url=pages.job_url(job),
                    confirm_url=pages.confirm_url(job), errors_url=pages.errors_url(job),
                    valid=int(result.get("created", 0)) + int(result.get("updated", 0)) + int(result.get("unchanged", 0)),
-                   done_url=kind.done_url(job) if kind.done_url else "")
+                   done_url=kind.done_url(job) if kind.done_url else "",
+                   deliverable_url=pages.deliverable_url(job) if pages.deliverable_url else "")
     ctx.update(extra)
     return ctx
 
@@ -108,7 +115,7 @@ def start(request: HttpRequest, kind_name: str, pages: ImportPages) -> HttpRespo
     """GET: the upload form and the recent jobs. POST: store the file (size refused from Content-Length
     before the body is read), open a job, check it (inline when small) and go to its page."""
     kind = _kind_or_404(kind_name)
-    check_writer(request.user)
+    check_writer(request.user, kind=kind)
     unions = kind.unions(request.user) if kind.unions else None
     status = 200
     form = ImportUploadForm(unions=unions)
@@ -125,7 +132,7 @@ def start(request: HttpRequest, kind_name: str, pages: ImportPages) -> HttpRespo
             if form.is_valid():
                 return _accept(request, kind, pages, form)
             error, status = "；".join(str(m) for errs in form.errors.values() for m in errs), 400
-    recent = (ImportJob.objects.visible_to(request.user).filter(kind=kind.name)
+    recent = (ImportJob.objects.visible_to(request.user, kind.action).filter(kind=kind.name)
               .select_related("union", "created_by", "confirmed_by")[:10])
     return render(request, pages.start_template, _context(pages, kind, form=form, error=error, jobs=recent),
                   status=status)
@@ -138,7 +145,7 @@ def _accept(request: HttpRequest, kind: importing.ImportKind, pages: ImportPages
         union = Union.objects.get_visible(request.user, pk=form.cleaned_data["union"])
     else:
         union = kind.anchor(request.user) if kind.anchor else None
-    check_writer(request.user, union)
+    check_writer(request.user, union, kind=kind)
     try:
         job = jobs.job_create(actor=request.user, kind=kind.name, union=union, chunks=upload.chunks(),
                                    size=upload.size, original_name=upload.name or "upload",
@@ -171,6 +178,8 @@ def job_page(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) 
     """The job: progress while it runs (htmx polls the partial), then the preview or the result."""
     kind = _kind_or_404(kind_name)
     job = job_for(request, kind.name, pk)
+    if kind.action != Action.CHANGE:  # a users import lists accounts: only for those who may manage them
+        check_writer(request.user, job.union, kind=kind)
     template = "core/_import_status.html" if request.htmx else "core/import_job.html"  # type: ignore[attr-defined]
     return render(request, template, _context(pages, kind, job))
 
@@ -180,7 +189,7 @@ def confirm(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) -
     only a file without any. Acts, and is audited, as the confirming cadre."""
     kind = _kind_or_404(kind_name)
     job = job_for(request, kind.name, pk)
-    check_writer(request.user, job.union)
+    check_writer(request.user, job.union, kind=kind)
     skip = request.POST.get("mode") == ImportJob.Mode.SKIP_INVALID
     if not jobs.job_confirm(actor=request.user, job=job, skip_invalid=skip):
         messages.error(request, "该文件不能导入（尚未检查完毕、有错误行或已导入）")
@@ -196,7 +205,7 @@ def errors(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) ->
     for cadres who may write to the job's union, and every download is audited."""
     kind = _kind_or_404(kind_name)
     job = job_for(request, kind.name, pk)
-    check_writer(request.user, job.union)
+    check_writer(request.user, job.union, kind=kind)
     path = jobs.error_report_file(job)
     if path is None:
         raise Http404("错误行工作簿不存在或已过期")
@@ -208,10 +217,32 @@ def errors(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) ->
     return response
 
 
+def deliverable(request: HttpRequest, kind_name: str, job: ImportJob) -> FileResponse:
+    """The file a write left for the confirming cadre (the users import's one-time passwords), downloaded ONCE:
+    only by the cadre who confirmed the import, then deleted, every download audited. 404 once it is gone."""
+    kind = _kind_or_404(kind_name)
+    job = job_for(request, kind.name, job)
+    check_writer(request.user, job.union, kind=kind)
+    name = str((job.result or {}).get("deliverable") or "")
+    if not name or job.confirmed_by_id != request.user.pk:
+        raise Http404("文件不存在、已下载或仅供确认导入的人下载")
+    path = jobs.deliverable_file(job, name)
+    if path is None:
+        raise Http404("文件不存在、已下载或仅供确认导入的人下载")
+    data = path.read_bytes()
+    path.unlink()  # once: a second copy of the passwords never lies on the server
+    job.result = {**(job.result or {}), "deliverable_taken": timezone.now().isoformat()}
+    job.save(update_fields=["result", "updated_at"])
+    audit_access(actor=request.user, obj=job.union, what=f"下载{kind.label}导入生成的文件（{name}，仅可下载一次）")
+    response = FileResponse(io.BytesIO(data), as_attachment=True, filename=name, content_type=XLSX)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def template(request: HttpRequest, kind_name: str, pages: ImportPages) -> HttpResponse:
     """The import template: header (required columns marked *), dropdowns filled from the user's scope."""
     kind = _kind_or_404(kind_name)
-    check_writer(request.user)
+    check_writer(request.user, kind=kind)
     data = template_bytes(kind.columns(request.user), sheet=kind.label, notes=kind.notes, examples=kind.examples)
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{kind.label}导入模板.xlsx")

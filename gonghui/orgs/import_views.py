@@ -14,7 +14,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from gonghui.accounts.permissions import Action
+
 from . import import_pages as generic
+from . import user_imports
 from .imports import KINDS
 from .models import ImportJob
 from .scope import scoped
@@ -29,11 +32,15 @@ PAGES = generic.ImportPages(
     confirm_url=lambda job: f"{reverse('orgs:import_confirm', args=[job.kind])}?job={job.pk}",
     errors_url=lambda job: f"{reverse('orgs:import_errors', args=[job.kind])}?job={job.pk}",
     template_url=lambda kind: reverse("orgs:import_template", args=[kind]),
+    deliverable_url=lambda job: reverse("orgs:import_deliverable", args=[job.kind, job.pk]),
 )
 
 
+IMPORT_KINDS = (*KINDS, user_imports.KIND)  # the registry lists and the users console's accounts
+
+
 def _known(kind: str) -> None:
-    if kind not in KINDS:
+    if kind not in IMPORT_KINDS:
         raise Http404
 
 
@@ -73,15 +80,24 @@ def import_job(request: HttpRequest, kind: str, job: ImportJob) -> HttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
     _known(kind)
-    generic.check_writer(request.user)
+    generic.check_writer(request.user, kind=kind)
     return generic.confirm(request, kind, _job_pk(request, kind), PAGES)
 
 
 @login_required
 def import_errors(request: HttpRequest, kind: str) -> HttpResponseBase:
     _known(kind)
-    generic.check_writer(request.user)
+    generic.check_writer(request.user, kind=kind)
     return generic.errors(request, kind, _job_pk(request, kind), PAGES)
+
+
+@login_required
+@require_POST
+@scoped(ImportJob, arg="job", related=("union",), pk="pk", post_action=Action.CHANGE)
+def import_deliverable(request: HttpRequest, kind: str, job: ImportJob) -> HttpResponseBase:
+    """The one-time file a write left (the users import's initial passwords): once, to the confirming cadre."""
+    _known(kind)
+    return generic.deliverable(request, kind, job)
 
 
 @login_required

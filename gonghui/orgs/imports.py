@@ -29,7 +29,7 @@ from gonghui.core.audit import audit_access
 from gonghui.core.db import serialized_writes
 from gonghui.core.excel import Column, Row, Table, cell_text, parse_date, parse_int, read_table
 from gonghui.core.identifiers import normalize_code, uscc_error
-from gonghui.core.importing import ImportKind, ImportRequest, Outcome, register
+from gonghui.core.importing import ImportKind, ImportRequest, Outcome, get_kind, register
 from gonghui.core.models import Region
 
 from . import services
@@ -68,6 +68,7 @@ UNION_COLUMNS = (
 )
 
 KINDS = {"enterprises": "企业名录", "unions": "工会名录"}
+AUDIT_MODELS: dict[str, Any] = {"enterprises": Enterprise, "unions": Union}  # the users kind adds accounts.User
 FIELD_LABELS = {"name": "名称", "region": "所在镇街", "territory": "所在镇街", "address": "单位地址",
                 "industry": "所属行业", "headcount": "参保人数", "status": "状态", "covering_union": "覆盖工会",
                 "code": "统一社会信用代码", "chair": "工会主席", "contact_phone": "联系电话", "founded_on": "成立日期"}
@@ -180,13 +181,13 @@ def _process(req: ImportRequest, *, columns: Sequence[Column], kind: str, make_r
             transaction.set_rollback(True)  # a race since the check: all or nothing on PostgreSQL
             return result
         result.written = True
-        audit_access(actor=req.actor, obj=None, model=Enterprise if kind == "enterprises" else Union,
-                     what=_summary(kind, result, req.filename))
+        audit_access(actor=req.actor, obj=None, model=AUDIT_MODELS.get(kind, Union), what=_summary(kind, result, req.filename))
     return result
 
 
 def _summary(kind: str, result: Outcome, filename: str) -> str:
-    return (f"导入{KINDS[kind]}：新增 {result.created} 条，更新 {result.updated} 条，不变 {result.unchanged} 条"
+    label = KINDS.get(kind) or getattr(get_kind(kind), "label", kind)
+    return (f"导入{label}：新增 {result.created} 条，更新 {result.updated} 条，不变 {result.unchanged} 条"
             + (f"，{result.rejected} 行未导入" if result.rejected else "")
             + (f"（文件 {filename}）" if filename else ""))
 
@@ -544,3 +545,5 @@ def _kind(name: str) -> ImportKind:
 
 for _name in KINDS:
     register(_kind(_name))
+
+from . import user_imports  # noqa: E402,F401  (the users kind: it builds on this module's row loop)

@@ -18,4 +18,5 @@ urlpatterns = [
     path("import/<str:kind>/confirm/", import_views.import_confirm, name="import_confirm"),
     path("import/<str:kind>/errors/", import_views.import_errors, name="import_errors"),
     path("import/<str:kind>/<int:pk>/", import_views.import_job, name="import_job"),
+    path("import/<str:kind>/<int:pk>/deliverable/", import_views.import_deliverable, name="import_deliverable"),
 ]
