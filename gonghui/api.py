@@ -27,7 +27,65 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+# The error statuses every operation may answer, declared in the OpenAPI document so that clients (and
+# schemathesis's status-code check) know them: each with the one error body `{"detail", "errors"?}`. An
+# operation declares the statuses that depend on its logic itself (409 for a step its object's state refuses).
+ERROR_DESCRIPTIONS = {
+    400: "请求体无法解析或不符合业务规则",
+    401: "未登录或令牌无效",
+    403: "对象在您的范围内，但您的角色无权执行此操作",
+    404: "对象不存在或无权访问（两者的回答相同）",
+    422: "参数校验失败（errors 列出每个字段）",
+    429: "请求过于频繁，请稍后再试",
+}
+ERROR_SCHEMA = {
+    "title": "Error", "type": "object", "required": ["detail"],
+    "properties": {"detail": {"type": "string", "description": "中文错误说明"},
+                   "errors": {"type": "array", "items": {"type": "object"}, "description": "422：逐字段的错误"}},
+}
+
+
+def error_statuses(operation: dict[str, Any]) -> list[int]:
+    """The statuses an operation can answer whatever its logic: 401/403 when it needs a login, 404 when its path
+    names an object, 422 when it takes parameters or a body, 400 when it takes a body or is public (bad input to
+    the join), 429 when it is public (rate-limited)."""
+    params = operation.get("parameters", [])
+    secured = bool(operation.get("security"))
+    public = not secured
+    statuses = []
+    if "requestBody" in operation or public:
+        statuses.append(400)
+    if secured:
+        statuses += [401, 403]
+    if any(p.get("in") == "path" for p in params):
+        statuses.append(404)
+    if params or "requestBody" in operation:
+        statuses.append(422)
+    if public:
+        statuses.append(429)
+    return statuses
+
+
+def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error responses of `error_statuses` (and the Error component) to every operation, keeping any an
+    operation declared itself."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            for status in error_statuses(operation):
+                if status not in responses and str(status) not in responses:  # ninja keys them by int
+                    responses[status] = {"description": ERROR_DESCRIPTIONS[status], "content": ref}
+    return schema
+
+
+class GonghuiAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return declare_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = GonghuiAPI(
     title="数智工会 API",
     version="1",
     description="区、镇街、工会与企业数据接口。认证：POST /api/v1/auth/token 取得令牌后以 Authorization: Bearer 调用；"

@@ -1,4 +1,6 @@
-"""Schemathesis over the OpenAPI list routes, as huangyan: whatever the query, no 500 and the body matches.
+"""Schemathesis over the OpenAPI routes, as huangyan: whatever the query or body, no 500, a status the document
+declares (the error statuses are declared for every operation: gonghui/api.py `declare_errors`), and a body that
+matches it.
 
 Marked slow (about 10–20 s); run with `-m slow` or as part of the full suite.
 """
@@ -55,3 +57,30 @@ def test_list_routes_hold_their_contract(case: Any, huangyan_bearer: dict[str, s
         # would misfire. Anonymous → 401 is pinned in test_api.py and test_scope_matrix.py.
         case.validate_response(response, checks=[checks.not_a_server_error, checks.response_schema_conformance,
                                                  checks.content_type_conformance])
+
+
+@schema.include(method="GET").parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_read_answers_a_declared_status_with_a_conforming_body(case: Any, huangyan_bearer: dict[str, str]
+                                                                    ) -> None:
+    response = case.call(headers=huangyan_bearer)
+    if case.method.upper() != "GET":
+        assert response.status_code == 405
+        return
+    assert response.status_code < 500, response.text[:300]
+    case.validate_response(response, checks=[checks.not_a_server_error, checks.status_code_conformance,
+                                             checks.response_schema_conformance, checks.content_type_conformance])
+    if response.status_code >= 400:
+        assert response.json()["detail"], response.text[:300]
+
+
+@schema.include(method="POST", path_regex=r"^/api/v1/(members/search|join/\{union_code\}(/verify)?)$").parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+def test_posts_answer_a_declared_status_with_a_conforming_body(case: Any, huangyan_bearer: dict[str, str]) -> None:
+    response = case.call(headers=huangyan_bearer)
+    if case.method.upper() != "POST":
+        assert response.status_code == 405
+        return
+    assert response.status_code < 500, response.text[:300]
+    case.validate_response(response, checks=[checks.not_a_server_error, checks.status_code_conformance,
+                                             checks.content_type_conformance])
