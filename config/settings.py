@@ -173,6 +173,8 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# the lockout counts the same client address as the join's rate limits (trusted proxies honoured): gonghui/core/clientip.py
+AXES_CLIENT_IP_CALLABLE = "gonghui.core.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 # API clients get a JSON 429 with a zh-hans `detail`; the console keeps the template above.

@@ -26,12 +26,10 @@ django-ratelimit on it cost 6 queries a join.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -39,7 +37,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest
 
-from gonghui.core import crypto
+from gonghui.core import clientip, crypto
 from gonghui.core.db import serialized_writes
 from gonghui.core.identifiers import parse_id_number
 
@@ -50,45 +48,9 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PURGE_CHANCE = 0.002  # about one request in 500 deletes the expired counters
 
 
-# ---------------------------------------------------------------- the client's address
+# ---------------------------------------------------------------- the client's address: one rule, in core
 
-
-@lru_cache(maxsize=8)
-def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(c.strip(), strict=False) for c in cidrs if c.strip())
-
-
-def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    text = text.strip().strip('"')
-    if text.startswith("[") and "]" in text:  # [v6]:port
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:  # v4:port
-        text = text.split(":", 1)[0]
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address rate limits count against: REMOTE_ADDR, or — only when REMOTE_ADDR is a trusted proxy — the
-    right-most untrusted address of the client-IP header (GONGHUI_CLIENT_IP_HEADER)."""
-    remote = str(request.META.get("REMOTE_ADDR", "") or "")
-    trusted = _networks(tuple(getattr(settings, "GONGHUI_TRUSTED_PROXIES", ()) or ()))
-    addr = _parse_ip(remote)
-    if not trusted or addr is None or not any(addr in net for net in trusted):
-        return remote
-    header = str(getattr(settings, "GONGHUI_CLIENT_IP_HEADER", "X-Forwarded-For") or "X-Forwarded-For")
-    raw = str(request.META.get("HTTP_" + header.upper().replace("-", "_"), "") or "")
-    client = addr
-    for part in reversed(raw.split(",")):
-        hop = _parse_ip(part)
-        if hop is None:
-            break  # a malformed hop: trust nothing to its left
-        client = hop
-        if not any(hop in net for net in trusted):
-            break
-    return str(client)
+client_ip = clientip.client_ip  # re-exported: the join's limits and the login lockout count the same address
 
 
 # ---------------------------------------------------------------- atomic counters

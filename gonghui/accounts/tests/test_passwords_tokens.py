@@ -126,3 +126,24 @@ def test_login_failures_and_old_password_guesses_share_one_counter() -> None:
     for _ in range(2):
         assert _change(client, "guess-guess").status_code == 200
     assert _change(client, "guess-guess").status_code == 429  # 2 on the login + 3 here = the limit of 5
+
+
+def test_behind_a_trusted_proxy_the_lockout_counts_each_client_not_the_proxy(settings: Any) -> None:
+    # given the console behind a reverse proxy at 10.0.0.1 that names the client in X-Forwarded-For
+    settings.GONGHUI_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    attacker = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    # when one client guesses dongcheng's password five times
+    for _ in range(5):
+        attacker.post(reverse("login"), {"username": "dongcheng", "password": "nope-nope"})
+    # then that client is locked out, even with the right password
+    assert attacker.post(reverse("login"), {"username": "dongcheng", "password": PASSWORD}).status_code == 429
+    # and dongcheng, signing in from another address through the same proxy, is not
+    own = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    assert own.post(reverse("login"), {"username": "dongcheng", "password": PASSWORD}).status_code == 302
+    # while a forged header from an untrusted peer counts against the peer itself
+    forged = Client(REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="198.51.100.20")
+    for _ in range(5):
+        forged.post(reverse("login"), {"username": "yuanqiao", "password": "nope-nope"})
+    assert Client(REMOTE_ADDR="192.0.2.9").post(
+        reverse("login"), {"username": "yuanqiao", "password": PASSWORD}).status_code == 429

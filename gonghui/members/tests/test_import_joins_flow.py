@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
@@ -19,6 +17,7 @@ from gonghui.members import services
 from gonghui.members.imports import roster_import
 from gonghui.members.models import FunnelEvent, Membership, MembershipEvent, Person, TransferRequest
 from gonghui.orgs.models import Union
+from tests.committed import committed_access
 
 from .rosters import people, write_csv
 
@@ -26,18 +25,7 @@ CLEANUP = (LogEntry, FunnelEvent, TransferRequest, MembershipEvent, Membership, 
 ROWS = 10_000
 
 
-@pytest.fixture
-def _django_db_helper(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """Autocommit access to the test database; the rows the test adds are deleted afterwards (no flush)."""
-    with django_db_blocker.unblock():
-        before = {m: (m.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) for m in CLEANUP}
-        try:
-            yield
-        finally:
-            for model in CLEANUP:
-                qs = model.objects.filter(pk__gt=before[model])
-                qs._raw_delete(qs.db)
-            connection.close()
+_django_db_helper = committed_access(*CLEANUP)
 
 
 @pytest.mark.slow

@@ -3,10 +3,8 @@ PostgreSQL): exactly the unique people become members, card numbers are unique, 
 the public join's proof of identity (issue 9): two first-time scans of one ID number under different names, the
 same new person submitted twice at once, parallel guesses at an SMS code, parallel hits on one rate counter.
 
-The joins commit for real (threads cannot share the test's transaction). Instead of pytest-django's
-`transactional_db` — whose flush at teardown would also wipe the demo district every later test of this
-worker relies on — the fixture below opens the test database, notes the highest primary keys, and afterwards
-deletes exactly the rows the test added.
+The joins commit for real (threads cannot share the test's transaction): `tests.committed.committed_access`
+gives autocommit access and deletes exactly the rows the test added afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,37 +24,16 @@ from gonghui.core.identifiers import make_id_number
 from gonghui.members import ratelimits, services, sms
 from gonghui.members.models import FunnelEvent, Membership, MembershipEvent, Person, RateCounter, TransferRequest
 from gonghui.orgs.models import Union
+from tests.committed import committed_access
 
 THREADS = 50
 JOINS = 2000
 REPEATS = JOINS // 10
 CJK_DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
-CLEANUP = (LogEntry, FunnelEvent, TransferRequest, MembershipEvent, Membership, Person)
+CLEANUP = (LogEntry, FunnelEvent, TransferRequest, MembershipEvent, Membership, Person, RateCounter)
 
 
-@pytest.fixture
-def _django_db_helper(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """Replaces pytest-django's helper for this module: the `django_db` mark below only tells pytest-django to
-    build the test database; access is plain autocommit, and the test cleans up after itself (no flush)."""
-    with django_db_blocker.unblock():
-        before = {m: (m.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) for m in CLEANUP}
-        counters = set(RateCounter.objects.values_list("bucket", flat=True))
-        with connection.cursor() as cur:
-            cur.execute("SELECT cache_key FROM gonghui_cache")
-            cached = {r[0] for r in cur.fetchall()}
-        try:
-            yield
-        finally:
-            for model in CLEANUP:  # children first; a raw DELETE skips the ORM's cascade collection
-                qs = model.objects.filter(pk__gt=before[model])
-                qs._raw_delete(qs.db)
-            RateCounter.objects.exclude(bucket__in=counters).delete()
-            with connection.cursor() as cur:
-                cur.execute("SELECT cache_key FROM gonghui_cache")
-                for (key,) in cur.fetchall():
-                    if key not in cached:
-                        cur.execute("DELETE FROM gonghui_cache WHERE cache_key = %s", [key])
-            connection.close()
+_django_db_helper = committed_access(*CLEANUP)  # the joins commit for real; their rows go afterwards
 
 
 @pytest.mark.slow

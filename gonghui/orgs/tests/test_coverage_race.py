@@ -4,8 +4,6 @@ committed for real; on PostgreSQL the union row lock is what serialises them).""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -13,23 +11,12 @@ from django.db import connection, connections
 from gonghui.core.identifiers import make_org_body, make_uscc
 from gonghui.orgs import services
 from gonghui.orgs.models import Coverage, Enterprise, Union
+from tests.committed import committed_access
 
 CLEANUP = (Coverage, Enterprise, Union)
 
 
-@pytest.fixture
-def _django_db_helper(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """Autocommit access to the test database; the test's own rows are deleted afterwards (no flush)."""
-    with django_db_blocker.unblock():
-        before = {m: (m.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) for m in CLEANUP}
-        try:
-            yield
-        finally:
-            for model in CLEANUP:
-                qs = model.objects.filter(pk__gt=before[model])
-                qs._raw_delete(qs.db)
-            Union.fix_tree()
-            connection.close()
+_django_db_helper = committed_access(*CLEANUP, after=Union.fix_tree)
 
 
 @pytest.mark.django_db(transaction=True)
