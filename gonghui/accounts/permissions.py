@@ -102,34 +102,33 @@ def minimal_prefixes(paths: list[str]) -> list[str]:
     return result
 
 
-def action_paths(user: Any, action: str = Action.VIEW) -> list[str] | None:
-    """Materialised paths of the subtrees on which `user` holds `action`, minimal; None means everywhere
-    (superuser). Only assignments on tree nodes count; units are `action_units`. One query per action and
-    request (cached on the user)."""
+def _granted(user: Any, action: str, target: str) -> list[Any] | None:
+    """What `user`'s live assignments granting `action` point at — "paths" (tree nodes' paths, minimal) or
+    "units" (unit ids) —; None for a superuser (everywhere). One query per action, target and request."""
     if not _active(user):
         return []
     if getattr(user, "is_superuser", False):
         return None
     cache = _cache(user)
-    key = ("paths", str(action))
+    key = (target, str(action))
     if key not in cache:
-        rows = user.role_assignments.filter(active=True, union__isnull=False, role__in=roles_granting(action))
-        cache[key] = minimal_prefixes(list(rows.values_list("union__path", flat=True)))
+        relation, field = ("union", "union__path") if target == "paths" else ("unit", "unit_id")
+        rows = user.role_assignments.filter(active=True, role__in=roles_granting(action),
+                                            **{f"{relation}__isnull": False})
+        values = list(rows.values_list(field, flat=True))
+        cache[key] = minimal_prefixes(values) if target == "paths" else sorted(set(values))
     return list(cache[key])
+
+
+def action_paths(user: Any, action: str = Action.VIEW) -> list[str] | None:
+    """Materialised paths of the subtrees on which `user` holds `action`, minimal; None means everywhere
+    (superuser). Only assignments on tree nodes count; units are `action_units`. Cached on the user."""
+    return _granted(user, action, "paths")
 
 
 def action_units(user: Any, action: str = Action.VIEW) -> list[int] | None:
     """Ids of the units off the tree on which `user` holds `action`; None means every unit (superuser)."""
-    if not _active(user):
-        return []
-    if getattr(user, "is_superuser", False):
-        return None
-    cache = _cache(user)
-    key = ("units", str(action))
-    if key not in cache:
-        rows = user.role_assignments.filter(active=True, unit__isnull=False, role__in=roles_granting(action))
-        cache[key] = sorted(set(rows.values_list("unit_id", flat=True)))
-    return list(cache[key])
+    return _granted(user, action, "units")
 
 
 def can(user: Any, action: str) -> bool:
