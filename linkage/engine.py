@@ -534,61 +534,48 @@ def assemble(
     scored match; else a review (a code whose names disagree, then a scored candidate); else none."""
     f64, i64, utf = pl.Float64, pl.Int64, pl.Utf8
 
-    def part(df: pl.DataFrame, prio: int, decision: str, **cols: pl.Expr) -> pl.DataFrame:
-        return df.select(
-            right_row=pl.col("right_row").cast(i64),
-            candidate_row=cols["candidate"].cast(i64),
-            score=cols["score"].cast(f64),
-            rule=cols["rule"].cast(utf),
-            agreed=cols["agreed"].cast(utf),
-            decision=pl.lit(decision),
-            prio=pl.lit(prio),
-        )
-
-    cm = codes.filter(pl.col("decision") == "match")
-    cr = codes.filter(pl.col("decision") == "review")
-    nm = names.filter(pl.col("left_row").is_not_null())
-    nr = names.filter(pl.col("review_row").is_not_null())
-    one = pl.lit(1.0)
+    col, lit = pl.col, pl.lit
+    # (frame, decision, candidate, score, rule, agreed), in precedence order: the index is the priority
+    sources = [
+        (codes.filter(col("decision") == "match"), "match", col("left_row"), lit(1.0), col("rule"), col("rule")),
+        (exact, "match", col("left_row"), lit(1.0), lit("name"), lit("name:exact")),
+        (
+            names.filter(col("left_row").is_not_null()),
+            "match",
+            col("left_row"),
+            col("score"),
+            col("rule"),
+            col("agreed"),
+        ),
+        (
+            codes.filter(col("decision") == "review"),
+            "review",
+            col("left_row"),
+            lit(0.5),
+            col("rule"),
+            lit("org_code:agree;name:disagree"),
+        ),
+        (
+            names.filter(col("review_row").is_not_null()),
+            "review",
+            col("review_row"),
+            col("review_score"),
+            col("review_rule"),
+            col("review_agreed"),
+        ),
+    ]
     decided = pl.concat(
         [
-            part(cm, 0, "match", candidate=pl.col("left_row"), score=one, rule=pl.col("rule"), agreed=pl.col("rule")),
-            part(
-                exact,
-                1,
-                "match",
-                candidate=pl.col("left_row"),
-                score=one,
-                rule=pl.lit("name"),
-                agreed=pl.lit("name:exact"),
-            ),
-            part(
-                nm,
-                2,
-                "match",
-                candidate=pl.col("left_row"),
-                score=pl.col("score"),
-                rule=pl.col("rule"),
-                agreed=pl.col("agreed"),
-            ),
-            part(
-                cr,
-                3,
-                "review",
-                candidate=pl.col("left_row"),
-                score=pl.lit(0.5),
-                rule=pl.col("rule"),
-                agreed=pl.lit("org_code:agree;name:disagree"),
-            ),
-            part(
-                nr,
-                4,
-                "review",
-                candidate=pl.col("review_row"),
-                score=pl.col("review_score"),
-                rule=pl.col("review_rule"),
-                agreed=pl.col("review_agreed"),
-            ),
+            df.select(
+                right_row=col("right_row").cast(i64),
+                candidate_row=candidate.cast(i64),
+                score=score.cast(f64),
+                rule=rule.cast(utf),
+                agreed=agreed.cast(utf),
+                decision=lit(decision),
+                prio=lit(prio),
+            )
+            for prio, (df, decision, candidate, score, rule, agreed) in enumerate(sources)
         ]
     )
     decided = decided.sort("right_row", "prio").group_by("right_row", maintain_order=True).first()
