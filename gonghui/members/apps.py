@@ -14,6 +14,7 @@ class MembersConfig(AppConfig):
         from . import demo_step, models, panels
 
         auditlog.register(models.Person, exclude_fields=["id_cipher", "id_index"])
+        auditlog.register(models.IdentityClaim, exclude_fields=["id_index"])
         for model in (models.Membership, models.TransferRequest, models.JoinSettings, models.Recruiter):
             auditlog.register(model)
         r.register_nav(r.NavItem("会员名册", "members:list", group="member", order=10))
@@ -44,6 +45,8 @@ class MembersConfig(AppConfig):
         r.register_audit_target(r.AuditTarget(
             "members.joinsettings", lambda o: reverse("join:admin", args=[o.union_id]),
             name=lambda o: f"{o.union.name}的扫码入会设置", related=("union",)))
+        r.register_audit_target(r.AuditTarget(
+            "members.identityclaim", lambda o: reverse("members:approvals"), related=("union",)))
         r.register_audit_target(r.AuditTarget("members.recruiter", lambda o: reverse("join:admin", args=[o.union_id])))
         r.register_demo_step(r.DemoStep("members", demo_step.run, order=20))
 

@@ -153,6 +153,7 @@ def join_form(request: HttpRequest, union_code: str) -> HttpResponse:
         request.session[SESSION_VERIFY] = {
             "union": union.pk, "index": result.person.id_index, "recruiter": recruiter.pk if recruiter else None,
             "p": result.person.pk if result.name_matches else None,
+            "name": data["name"], "phone": data["phone"],  # for a 身份核实申请 if no code can reach them
         }
         return redirect("join:verify_step", union_code=union.code)
     return _after_join(request, union, result)
@@ -179,7 +180,8 @@ def _after_join(request: HttpRequest, union: Union, result: services.JoinResult)
 
 def join_verify_step(request: HttpRequest, union_code: str) -> HttpResponse:
     """The proof of identity for an ID number already on file: the 6-digit code sent to the registered mobile
-    (action=code), a new code (action=resend), then — for a member of another union — 确认转入 (action=confirm)
+    (action=code), a new code (action=resend), or — the registered mobile no longer reachable — a 身份核实申请
+    to the union's chair with the mobile used now (action=ask_chair, the same answer whatever the name), then — for a member of another union — 确认转入 (action=confirm)
     or 暂不转会 (action=decline). The card is bound to this browser only once the code is right."""
     union = _join_union(union_code)
     pending = request.session.get(SESSION_VERIFY)
@@ -208,6 +210,12 @@ def join_verify_step(request: HttpRequest, union_code: str) -> HttpResponse:
         limited = join_limited(request, union_id=union.pk, event=_event_open(union), index=pending["index"])
         if limited:
             return render(request, "members/join_verify.html", {**ctx, "error": limited}, status=429)
+        if action == "ask_chair":
+            services.identity_claim_file(union=union, index=pending["index"], person_id=pending.get("p"),
+                                         name=pending.get("name", ""), phone=request.POST.get("phone") or
+                                         pending.get("phone", ""))
+            request.session.pop(SESSION_VERIFY, None)
+            return render(request, "members/join_verify.html", {**ctx, "step": "asked"})
         if action == "resend":
             services.scan_join_code_resend(union=union, index=pending["index"], person_id=pending.get("p"),
                                            recruiter_id=pending.get("recruiter"))

@@ -294,3 +294,45 @@ class RateCounter(models.Model):
         verbose_name = "限流计数"
         verbose_name_plural = "限流计数"
         indexes = [models.Index(fields=["expires"], name="ratecounter_expires_idx")]
+
+
+class IdentityClaim(models.Model):
+    """身份核实申请: a worker scanning a union's QR code whose ID number is already registered, but who cannot
+    receive the code at the registered mobile (the number is stopped, changed), asks the union's chair to verify
+    them in person instead. Filed from the verify step with the mobile they use now; the same answer whether or
+    not the name they gave is the one on file (`person` is set only when it is), so the request is no oracle.
+    A cadre who may approve in the union (and in the person's current union) approves it after checking the ID
+    card: the registered mobile becomes the new one and the worker completes the join with a code sent there."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待核实"
+        APPROVED = "approved", "已核实"
+        REJECTED = "rejected", "未通过"
+
+    union = models.ForeignKey("orgs.Union", verbose_name="申请加入的工会", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, verbose_name="登记的会员", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="identity_claims")
+    id_index = models.CharField("身份证号码索引", max_length=64, db_index=True)
+    name = models.CharField("填写的姓名", max_length=30)
+    phone = models.CharField("现用手机", max_length=11)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_at = models.DateTimeField("核实时间", null=True, blank=True)
+    decided_by = models.ForeignKey("accounts.User", verbose_name="核实人", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField("意见", max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = ("union",)
+
+    class Meta:
+        verbose_name = "身份核实申请"
+        verbose_name_plural = "身份核实申请"
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(fields=["union", "id_index"], condition=models.Q(status="pending"),
+                                    name="one_pending_identity_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}的身份核实申请（{self.union.name}）"

@@ -14,7 +14,7 @@ from gonghui.core import crypto
 from gonghui.core.identifiers import parse_id_number
 from gonghui.orgs.models import Union
 
-from .models import Membership, MembershipEvent, Person, TransferRequest
+from .models import IdentityClaim, Membership, MembershipEvent, Person, TransferRequest
 
 MEMBER_STATUSES = (  # the member list's 状态 filter: "" is the members (在会 and 保留会籍), applicants apart
     ("", "会员（在会、保留会籍）"),
@@ -355,3 +355,9 @@ def transfer_outbox(*, user: Any) -> QuerySet[TransferRequest]:
         .select_related("person", "from_union", "to_union", "requested_by", "decided_by")
         .order_by("-requested_at")
     )
+
+
+def identity_claims(*, user: Any) -> QuerySet[IdentityClaim]:
+    """Pending 身份核实申请 at the unions in the user's scope, oldest first (the queue next to 入会审核)."""
+    return (IdentityClaim.objects.visible_to(user).filter(status=IdentityClaim.Status.PENDING)
+            .select_related("union", "person", "person__current_union").order_by("created_at"))

@@ -29,6 +29,7 @@ from gonghui.orgs.scope import allowed, require
 
 from .models import (
     FunnelEvent,
+    IdentityClaim,
     JoinSettings,
     Membership,
     MembershipEvent,
@@ -637,3 +638,64 @@ def recruiter_add(*, actor: Any, union: Union, name: object, phone: object = "")
             if not Recruiter.objects.filter(code=code).exists():
                 return Recruiter.objects.create(union=union, code=code, name=clean, phone=tel)
     raise ValidationError("系统繁忙，请稍后再试")
+
+
+# ---------------------------------------------------------------- 身份核实: the chair verifies instead of the SMS
+
+IDENTITY_APPROVED_SMS = "【数智工会】{union}已核实您的身份，登记手机已更新为本号码。请重新扫码入会，验证码将发送到本号码。"
+
+
+def identity_claim_file(*, union: Union, index: str, person_id: int | None, name: object, phone: object
+                        ) -> IdentityClaim:
+    """A worker at the verify step cannot receive the code at the registered mobile and asks `union`'s chair to
+    verify them in person, giving the mobile they use now. `person_id` is the registered person when the name
+    given matched (else None: the claim is filed all the same, so the worker's answer says nothing). One pending
+    claim per union and ID number (a repeat updates its name and mobile). Atomic; no login (a public page)."""
+    clean = clean_phone(phone)
+    if not clean:
+        raise ValidationError("请填写现在使用的手机号码")
+    name_ = clean_name(name)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                claim, _ = IdentityClaim.objects.update_or_create(
+                    union=union, id_index=index, status=IdentityClaim.Status.PENDING,
+                    defaults={"person_id": person_id, "name": name_, "phone": clean})
+                return claim
+        except IntegrityError:  # a concurrent filing of the same claim won: update it on the next pass
+            continue
+    raise ValidationError("系统繁忙，请稍后再试")
+
+
+def identity_claim_decide(*, actor: Any, claim: IdentityClaim, approve: bool, reason: str = "") -> IdentityClaim:
+    """The chair's decision after checking the worker's ID card. Approving needs `approve` on the claim's union
+    AND on the person's current union (a chair elsewhere cannot take over another union's member), and a claim
+    whose name matched the registered one; it replaces the registered mobile (audited on the person) and tells
+    the worker by SMS to scan again. Atomic, audited; a decided claim cannot be decided again."""
+    require(actor, Action.APPROVE, claim)
+    if claim.status != IdentityClaim.Status.PENDING:
+        raise ValidationError("该申请已处理")
+    person = claim.person
+    if approve:
+        if person is None:
+            raise ValidationError("填写的姓名与登记信息不一致，不能据此核实；请职工按登记的姓名重新扫码填写")
+        if person.current_union_id is not None:
+            require(actor, Action.APPROVE, person.current_union)
+    with transaction.atomic(), set_actor(actor):
+        updated = IdentityClaim.objects.filter(pk=claim.pk, status=IdentityClaim.Status.PENDING).update(
+            status=IdentityClaim.Status.APPROVED if approve else IdentityClaim.Status.REJECTED,
+            decided_at=timezone.now(), decided_by=actor, reason=reason[:200])
+        if not updated:
+            raise ValidationError("该申请已处理")
+        if approve and person is not None:
+            person.phone = claim.phone
+            person.save(update_fields=["phone"])
+    claim.refresh_from_db()
+    if approve:
+        from . import sms
+
+        try:
+            sms.backend().send(claim.phone, IDENTITY_APPROVED_SMS.format(union=claim.union.name))
+        except sms.SmsError:
+            logger.warning("identity claim %s approved; the notice SMS could not be sent", claim.pk)
+    return claim

@@ -33,7 +33,7 @@ from .forms import (
     is_sensitive_query,
     without_sensitive_q,
 )
-from .models import Membership, Person, TransferRequest
+from .models import IdentityClaim, Membership, Person, TransferRequest
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -248,6 +248,7 @@ def transfer_in(request: HttpRequest) -> HttpResponse:
 def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "members/approvals.html", {
         "pending": selectors.pending_joins(user=request.user)[:200],
+        "claims": selectors.identity_claims(user=request.user)[:200],
         "can_write": can(request.user, Action.APPROVE),
     })
 
@@ -258,6 +259,15 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def join_decide(request: HttpRequest, membership: Membership) -> HttpResponse:
     return _decide(request, lambda **kw: services.join_decide(membership=membership, **kw),
                    lambda approve: "已审核", "members:approvals")
+
+
+@login_required
+@require_POST
+@scoped(IdentityClaim, action=Action.APPROVE, pk="pk", related=("union", "person"))
+def identity_claim_decide(request: HttpRequest, identityclaim: IdentityClaim) -> HttpResponse:
+    return _decide(request, lambda **kw: services.identity_claim_decide(claim=identityclaim, **kw),
+                   lambda approve: "已核实，登记手机已更新并短信通知职工" if approve else "已退回该核实申请",
+                   "members:approvals")
 
 
 def _decide(request: HttpRequest, decide: Callable[..., Any], done: Callable[[bool], str], target: str) -> HttpResponse:
