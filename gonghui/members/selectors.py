@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from gonghui.accounts.permissions import Action
 from gonghui.core import crypto
 from gonghui.core.identifiers import parse_id_number
 from gonghui.orgs.models import Union
@@ -167,19 +168,21 @@ def open_membership(*, person: Person) -> Membership | None:
     )
 
 
-def transfer_inbox(*, user: Any) -> QuerySet[TransferRequest]:
-    """Pending transfers that leave or enter the user's subtree."""
+def transfer_inbox(*, user: Any, action: str = Action.VIEW) -> QuerySet[TransferRequest]:
+    """Pending transfers that leave or enter a subtree on which the user holds `action`."""
     return (
-        TransferRequest.objects.visible_to(user)
+        TransferRequest.objects.visible_to(user, action)
         .filter(status=TransferRequest.Status.PENDING)
         .select_related("person", "from_union", "to_union")
         .order_by("due_at")
     )
 
 
-def pending_joins(*, user: Any) -> QuerySet[Membership]:
+def pending_joins(*, user: Any, action: str = Action.VIEW) -> QuerySet[Membership]:
+    """Join applications awaiting a decision in a union on which the user holds `action` (the to-do panel
+    asks for `approve`: what the user may decide, not all they may see)."""
     return (
-        Membership.objects.visible_to(user)
+        Membership.objects.visible_to(user, action)
         .filter(status=Membership.Status.PENDING)
         .select_related("person", "union")
         .order_by("created_at")
