@@ -135,7 +135,7 @@ def test_transfer_in_picker_starts_empty_and_rejects_a_union_outside_scope(clien
 
 def test_date_filters_are_local_and_chinese() -> None:
     moment = dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)  # 18:30 in Shanghai
-    assert cn_datetime(moment) == "2026-12-01 18:30"
+    assert cn_datetime(moment) == "2026年12月1日 18:30"
     assert cn_date(moment) == "2026年12月1日" and cn_date(dt.date(2026, 1, 5)) == "2026年1月5日"
     assert cn_date(None) == "—"
 
@@ -151,7 +151,7 @@ def test_audit_log_reads_as_a_cadre_reads_it(client_as: Any, huangyan: Any) -> N
     assert ">修改<" in row and f'href="/orgs/unions/{union.pk}/"' in row and union.name in row
     assert "疑似空壳" in row and "正常 → 疑似空壳" in row and "审计测试主席" in row  # choice labels, not codes
     assert "status" not in row and "None" not in row
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", row)
     # filtered by action: no 新增 rows when asking for 修改
     assert 'data-action="create"' not in html
     # the export is a workbook of the same rows, and is logged itself
