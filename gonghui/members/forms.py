@@ -204,11 +204,11 @@ CHANGE_KINDS = [(k, MembershipEvent.Kind(k).label) for k in (
 
 
 class ChangeForm(forms.Form):
-    kind = forms.ChoiceField(label="变动", choices=CHANGE_KINDS, widget=forms.Select(attrs={"class": "form-select"}))
+    kind = forms.ChoiceField(label="变动", choices=CHANGE_KINDS, widget=forms.Select(attrs={"class": "form-select", "aria-label": "会籍变动"}))
     on = forms.DateField(label="日期", initial=timezone.localdate, widget=forms.DateInput(
-        attrs={"type": "date", "class": "form-control"}))
+        attrs={"type": "date", "class": "form-control", "aria-label": "变动日期"}))
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.TextInput(
-        attrs={"class": "form-control", "placeholder": "退会、除名须填写原因"}))
+        attrs={"class": "form-control", "placeholder": "退会、除名须填写原因", "aria-label": "变动原因"}))
 
     def clean_on(self) -> Any:
         on = self.cleaned_data["on"]
