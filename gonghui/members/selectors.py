@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from gonghui.accounts.permissions import Action
 from gonghui.core import crypto
 from gonghui.core.identifiers import parse_id_number
+from gonghui.core.paging import Sort
 from gonghui.orgs.models import Union
 
 from .models import Membership, MembershipEvent, Person, TransferRequest
@@ -25,6 +26,10 @@ MEMBER_STATUSES = (  # the member list's 状态 filter: "" is the members (在�
     ("former", "已转出、退会、除名"),
 )
 ENDED = (Membership.Status.TRANSFERRED, Membership.Status.LEFT, Membership.Status.EXPELLED)
+# the member list's sortable columns; newest first by default. `m_union` is annotated on every branch of
+# member_list (the current union, or the one a former member left).
+MEMBER_SORT = Sort({"added": ("pk",), "name": ("name",), "union": ("m_union",), "employer": ("employer_name",),
+                    "no": ("member_no",)}, default="-added")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django_ratelimit.core import is_ratelimited
 
 from gonghui.accounts.permissions import Action, can
 from gonghui.core.audit import audit_access
+from gonghui.core.paging import paginate
 from gonghui.orgs.models import Union
 from gonghui.orgs.scope import allowed, path_in_scope, permission, require, scoped
 
@@ -61,17 +61,18 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def _list_context(request: HttpRequest, form: MemberFilterForm) -> dict[str, Any]:
     if form.is_valid():
         qs = selectors.member_list(user=request.user, filters=form.filters())
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
         query = form.url_query()
     else:
-        page = Paginator(Person.objects.none(), 50).get_page(1)
-        query = ""
+        qs, query = Person.objects.none(), ""
+    listing = paginate(request, qs, sort=selectors.MEMBER_SORT, base=query)
+    page = listing.page
     shown = exports.phones_visible(request.user, list(page))
     for p in page:
         p.phone_shown = p.phone if p.pk in shown else exports.mask_phone(p.phone)  # type: ignore[attr-defined]
         p.status_label = exports.STATUS_LABEL.get(getattr(p, "m_status", "") or "", "")  # type: ignore[attr-defined]
     search_text = (form.cleaned_data.get("q") if form.is_valid() else form.data.get("q")) or ""
-    return {"form": form, "page": page, "enterprise": form.enterprise_obj, "query": query, "search_text": search_text,
+    return {"form": form, "page": page, "listing": listing, "enterprise": form.enterprise_obj, "query": query,
+            "search_text": search_text,
             "can_unmask": exports.may_unmask(request.user), "former": form.is_valid() and
             form.cleaned_data.get("status") == "former"}
 
@@ -284,11 +285,9 @@ def rates(request: HttpRequest) -> HttpResponse:
     township_id = int(township) if township.isdigit() and len(township) <= 18 else None  # beyond a bigint: no such node
     qs = selectors.enterprise_rates(user=request.user, township=township_id,
                                     q=request.GET.get("q", ""), order=request.GET.get("order", "rate"))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    listing = paginate(request, qs)
     return render(request, "members/rates.html", {
-        "townships": selectors.township_rates(user=request.user), "page": page, "query": query.urlencode(),
+        "townships": selectors.township_rates(user=request.user), "page": listing.page, "listing": listing,
         "township": township, "q": request.GET.get("q", ""), "order": request.GET.get("order", "rate"),
         "list_url": reverse("members:list"),
     })

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from gonghui.accounts.permissions import Action, action_paths
+from gonghui.core.paging import Sort
 
 from .models import Enterprise, Union
 from .scope import path_in_scope, union_subtree_q
@@ -23,13 +24,13 @@ class EnterpriseFilters:
     sort: str = "name"
 
 
-ENTERPRISE_SORTS = {
-    "name": ("name", "pk"),
-    "-headcount": ("-headcount", "pk"),
-    "headcount": ("headcount", "pk"),
-    "uscc": ("uscc",),
-    "-updated": ("-updated_at", "pk"),
-}
+# the 企业名录's sortable columns (its headers, its export): `?sort=headcount`, `?sort=-headcount`, …
+ENTERPRISE_SORT = Sort({"name": ("name",), "uscc": ("uscc",), "headcount": ("headcount",),
+                        "township": ("territory__path",), "status": ("status",), "updated": ("updated_at",)},
+                       default="name")
+# the 工会名录's: in tree order by default
+UNION_SORT = Sort({"tree": ("path",), "name": ("name",), "kind": ("kind", "path"), "code": ("code",),
+                   "status": ("status", "path")}, default="tree")
 
 
 def enterprise_list(*, user: Any, filters: EnterpriseFilters | None = None) -> QuerySet[Enterprise]:
@@ -48,7 +49,7 @@ def enterprise_list(*, user: Any, filters: EnterpriseFilters | None = None) -> Q
         qs = qs.filter(headcount__gte=f.min_headcount)
     if f.status:
         qs = qs.filter(status=f.status)
-    return qs.order_by(*ENTERPRISE_SORTS.get(f.sort, ENTERPRISE_SORTS["name"]))
+    return qs.order_by(*ENTERPRISE_SORT.order_by(f.sort))
 
 
 def union_list(

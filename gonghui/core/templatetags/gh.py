@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 register = template.Library()
@@ -60,3 +62,17 @@ def cn_datetime(value: object, empty: str = "—") -> str:
     if isinstance(value, dt.datetime):
         return date_format(value, "DATETIME_FORMAT", use_l10n=True)
     return cn_date(value, empty)
+
+
+@register.simple_tag
+def sort_th(listing: Any, key: str, label: str, css: str = "") -> str:
+    """A sortable column header of a `Listing` (core.paging): a link that sorts by `key`, ascending first and
+    then reversed, with aria-sort saying the current state to a screen reader."""
+    from django.utils.html import format_html
+
+    h = listing.header(key)
+    title = "点击按此列排序" if h["state"] == "none" else "点击反向排序"
+    return format_html(
+        '<th scope="col" class="{}" aria-sort="{}"><a class="gh-sort text-reset text-decoration-none" href="{}" '
+        'title="{}" data-testid="sort-{}">{}<span class="gh-sort-arrow" aria-hidden="true">{}</span></a></th>',
+        css, h["state"], h["href"], title, key, label, h["arrow"])

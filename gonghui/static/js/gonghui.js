@@ -75,6 +75,12 @@
     });
   }
 
+  // the pager's page-size choice applies at once (its 应用 button stays for keyboards and without script)
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-gh-autosubmit") && el.form) { el.form.requestSubmit(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { menu(); charts(document); });
   document.addEventListener("htmx:afterSettle", function (ev) { charts(ev.target); });
 })();
