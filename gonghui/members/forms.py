@@ -271,14 +271,3 @@ class TransferInForm(forms.Form):
             raise forms.ValidationError("该会员已有一笔转会申请在审批中，请待其办结后再办理", code="pending")
         return data
 
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label="名册文件", help_text="支持 .xlsx / .xls / .ods / .csv（UTF-8 或 GBK），最大 20 MB",
-                           widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.xls,.ods,.csv"}))
-    union = forms.TypedChoiceField(label="导入到工会", coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
-    sheet = forms.CharField(label="工作表（可选）", max_length=100, required=False, widget=forms.TextInput(
-        attrs={"class": "form-control", "placeholder": "默认第一个可见工作表；要导入隐藏工作表请填写其名称"}))
-
-    def __init__(self, *args: Any, unions: list[Union], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["union"].choices = [(u.pk, u.name) for u in unions]  # type: ignore[attr-defined]
