@@ -12,8 +12,12 @@ from . import selectors
 
 def dashboard_context(user: Any) -> dict[str, Any]:
     """工作台: members, pending work, and 入会率 per township of the user's scope."""
+    from gonghui.orgs.selectors import district_of
+
     townships = selectors.township_rates(user=user)
-    return {"counts": selectors.member_counts(user=user, townships=townships), "townships": townships}
+    district = district_of(user=user)
+    return {"counts": selectors.member_counts(user=user, townships=townships), "townships": townships,
+            "district": selectors.district_member_rate(district=district) if district else None}
 
 
 def todo_context(user: Any) -> dict[str, Any]:

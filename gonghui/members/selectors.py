@@ -326,6 +326,26 @@ def enterprise_rates(*, user: Any, township: int | None = None, q: str = "", ord
     return qs.order_by(*orders.get(order, orders["rate"]))
 
 
+def district_member_rate(*, district: str) -> dict[str, Any]:
+    """入会率 of the whole district at path `district` (members employed by its active enterprises / their
+    参保人数), for a township's 工作台 to compare with: two aggregates, cached 5 minutes (the same figure for
+    every cadre)."""
+    from django.core.cache import cache
+
+    from gonghui.orgs.models import Enterprise
+    from gonghui.orgs.selectors import DISTRICT_FIGURES_SECONDS
+
+    key = f"gh:district-member-rate:{district}"
+    figures: dict[str, Any] | None = cache.get(key)
+    if figures is None:
+        active = Enterprise.objects.filter(status=Enterprise.Status.ACTIVE, territory__path__startswith=district)
+        h = active.aggregate(h=Sum("headcount"))["h"] or 0
+        n = Person.objects.filter(current_union__isnull=False, employer__in=active.values("pk")).count()
+        figures = {"headcount": h, "members": n, "rate": (n / h) if h else None}
+        cache.set(key, figures, DISTRICT_FIGURES_SECONDS)
+    return figures
+
+
 def township_rates(*, user: Any) -> list[dict[str, Any]]:
     """入会率 per township federation in scope: members employed by the township's active enterprises / their
     参保人数. Three queries whatever the scope: 参保人数 per territory (from enterprise_counts_idx), members per
