@@ -271,3 +271,29 @@ class TransferInForm(forms.Form):
             raise forms.ValidationError("该会员已有一笔转会申请在审批中，请待其办结后再办理", code="pending")
         return data
 
+
+class BatchDecideForm(forms.Form):
+    """批量审核: the ticked rows (person ids, at most a page of them), the decision, and a reason to reject."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "请先勾选要审核的申请人"})
+    approve = forms.TypedChoiceField(choices=[("1", "通过"), ("0", "不通过")], coerce=lambda v: v == "1")
+    reason = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # any id: which of them the user may decide is the selector's business (pending_joins, action=approve)
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit() and len(str(v)) <= 18]  # type: ignore[attr-defined]
+
+    def clean_ids(self) -> list[int]:
+        ids = list(dict.fromkeys(self.cleaned_data["ids"]))
+        if len(ids) > 100:
+            raise forms.ValidationError("一次最多审核 100 人")
+        return ids
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("approve") is False and not (data.get("reason") or "").strip():
+            self.add_error("reason", "批量不通过须填写原因")
+        return data
+

@@ -24,6 +24,7 @@ from gonghui.orgs.scope import allowed, path_in_scope, permission, require, scop
 
 from . import exports, selectors, services
 from .forms import (
+    BatchDecideForm,
     ChangeForm,
     DecideForm,
     ExportForm,
@@ -71,7 +72,9 @@ def _list_context(request: HttpRequest, form: MemberFilterForm) -> dict[str, Any
         p.phone_shown = p.phone if p.pk in shown else exports.mask_phone(p.phone)  # type: ignore[attr-defined]
         p.status_label = exports.STATUS_LABEL.get(getattr(p, "m_status", "") or "", "")  # type: ignore[attr-defined]
     search_text = (form.cleaned_data.get("q") if form.is_valid() else form.data.get("q")) or ""
+    pending = form.is_valid() and form.cleaned_data.get("status") == "pending"
     return {"form": form, "page": page, "listing": listing, "enterprise": form.enterprise_obj, "query": query,
+            "batch": pending and can(request.user, Action.APPROVE),
             "search_text": search_text,
             "can_unmask": exports.may_unmask(request.user), "former": form.is_valid() and
             form.cleaned_data.get("status") == "former"}
@@ -251,6 +254,38 @@ def approvals(request: HttpRequest) -> HttpResponse:
         "pending": selectors.pending_joins(user=request.user)[:200],
         "can_write": can(request.user, Action.APPROVE),
     })
+
+
+@login_required
+@require_POST
+@permission(Action.APPROVE)
+def join_batch(request: HttpRequest) -> HttpResponse:
+    """批量审核 from the member list (状态 = 待审核): the ticked applicants are approved, or rejected with a reason,
+    one by one through `join_decide` — each its own transaction, scope- and permission-checked, audited. Only
+    pending applications in unions where the user holds `approve` are decided; the others are counted apart."""
+    form = BatchDecideForm(request.POST)
+    back = QueryDict(request.POST.get("back", ""))  # the list's own query string, re-encoded (never a URL)
+    target = f"{reverse('members:list')}?{back.urlencode()}"
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect(target)
+    ids, approve, reason = form.cleaned_data["ids"], form.cleaned_data["approve"], form.cleaned_data["reason"]
+    pending = selectors.pending_joins(user=request.user, action=Action.APPROVE).filter(person_id__in=ids)
+    done = refused = 0
+    for membership in pending:
+        try:
+            services.join_decide(actor=request.user, membership=membership, approve=approve, reason=reason)
+        except ValidationError:
+            refused += 1
+        else:
+            done += 1
+    skipped = len(ids) - done
+    verb = "通过" if approve else "不通过"
+    text = f"已审核{verb} {done} 人的入会申请"
+    if skipped:
+        text += f"；{skipped} 人未处理（已处理、不在待审核中或不属您审批）"
+    (messages.success if done else messages.warning)(request, text)
+    return redirect(target)
 
 
 @login_required

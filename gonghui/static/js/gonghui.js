@@ -75,6 +75,16 @@
     });
   }
 
+  // a header checkbox data-gh-check-all="ids" ticks every row checkbox name="ids" of its form
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    var name = el && el.getAttribute && el.getAttribute("data-gh-check-all");
+    if (!name || !el.form) return;
+    el.form.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(function (box) {
+      box.checked = el.checked;
+    });
+  });
+
   // the pager's page-size choice applies at once (its 应用 button stays for keyboards and without script)
   document.addEventListener("change", function (ev) {
     var el = ev.target;
