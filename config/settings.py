@@ -128,6 +128,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "gonghui.core.context_processors.site",
             ],
+            # cn_date / cn_datetime / pct in every template: dates are written one way (2026年12月1日 14:05)
+            "builtins": ["gonghui.core.templatetags.gh"],
         },
     }
 ]

@@ -16,7 +16,6 @@ from typing import Any
 from auditlog.models import LogEntry
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .registry import AUDIT_TARGETS
@@ -94,13 +93,15 @@ class Row:
 
 
 def local_datetime(value: dt.datetime) -> str:
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.UTC)
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    from gonghui.core.templatetags.gh import cn_datetime  # the one way a date is written
+
+    return cn_datetime(value)
 
 
 def local_date(value: dt.date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
+    from gonghui.core.templatetags.gh import cn_date
+
+    return cn_date(value)
 
 
 def _is_empty(raw: Any) -> bool:

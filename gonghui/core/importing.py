@@ -175,7 +175,7 @@ class ImportKind:
     columns: Callable[[Any], Sequence[Column]]
     check: Callable[[ImportRequest], Outcome]
     write: Callable[[ImportRequest], Outcome]
-    unions: Callable[[Any], list[Any]] | None = None
+    unions: Callable[[Any], Any] | None = None  # user -> a QuerySet of the unions the picker offers
     notes: tuple[str, ...] = ()
     examples: tuple[tuple[Any, ...], ...] = ()
     done_url: Callable[[Any], str] | None = None  # job -> where to look at the result

@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from . import audit_display
 from .models import LoginEvent
+from .paging import paginate
 from .registry import AUDIT_TARGETS, can_everywhere, panel_named, panels_for
 
 # --------------------------------------------------------------------------------------------- 工作台
@@ -160,10 +160,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     """操作日志: who did what to which object, readable; filters by person, object type, action and period."""
     _require_audit(request)
     qs, f = _audit_filters(request)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in f.items() if v})
+    listing = paginate(request, qs, base=query)
+    page = listing.page
     return render(request, "core/audit_log.html", {
-        "page": page, "rows": audit_display.rows(list(page.object_list)), "f": f, "query": query,
+        "page": page, "listing": listing, "rows": audit_display.rows(list(page.object_list)), "f": f, "query": query,
         "actions": audit_display.ACTIONS, "models": _audit_models(),
         "actors": get_user_model().objects.filter(is_active=True).order_by("username").only("username",
                                                                                           "display_name"),
@@ -214,8 +215,8 @@ def login_log(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(username=username)
     if kind in LoginEvent.Kind.values:
         qs = qs.filter(kind=kind)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in (("username", username), ("kind", kind)) if v})
+    listing = paginate(request, qs, base=query)
     return render(request, "core/login_log.html", {
-        "page": page, "username": username, "kind": kind, "kinds": LoginEvent.Kind.choices, "query": query,
+        "page": listing.page, "listing": listing, "username": username, "kind": kind, "kinds": LoginEvent.Kind.choices, "query": query,
     })

@@ -70,7 +70,9 @@ class ExportJob(models.Model):
         indexes = [models.Index(fields=["created_by", "-created_at"], name="exportjob_user_recent_idx")]
 
     def __str__(self) -> str:
-        return f"{self.title}（{self.created_at:%Y-%m-%d %H:%M}）"
+        from gonghui.core.templatetags.gh import cn_datetime
+
+        return f"{self.title}（{cn_datetime(self.created_at)}）"
 
     @property
     def percent(self) -> int:

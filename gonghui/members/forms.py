@@ -204,11 +204,11 @@ CHANGE_KINDS = [(k, MembershipEvent.Kind(k).label) for k in (
 
 
 class ChangeForm(forms.Form):
-    kind = forms.ChoiceField(label="变动", choices=CHANGE_KINDS, widget=forms.Select(attrs={"class": "form-select"}))
+    kind = forms.ChoiceField(label="变动", choices=CHANGE_KINDS, widget=forms.Select(attrs={"class": "form-select", "aria-label": "会籍变动"}))
     on = forms.DateField(label="日期", initial=timezone.localdate, widget=forms.DateInput(
-        attrs={"type": "date", "class": "form-control"}))
+        attrs={"type": "date", "class": "form-control", "aria-label": "变动日期"}))
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.TextInput(
-        attrs={"class": "form-control", "placeholder": "退会、除名须填写原因"}))
+        attrs={"class": "form-control", "placeholder": "退会、除名须填写原因", "aria-label": "变动原因"}))
 
     def clean_on(self) -> Any:
         on = self.cleaned_data["on"]
@@ -272,13 +272,28 @@ class TransferInForm(forms.Form):
         return data
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(label="名册文件", help_text="支持 .xlsx / .xls / .ods / .csv（UTF-8 或 GBK），最大 20 MB",
-                           widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.xls,.ods,.csv"}))
-    union = forms.TypedChoiceField(label="导入到工会", coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
-    sheet = forms.CharField(label="工作表（可选）", max_length=100, required=False, widget=forms.TextInput(
-        attrs={"class": "form-control", "placeholder": "默认第一个可见工作表；要导入隐藏工作表请填写其名称"}))
+class BatchDecideForm(forms.Form):
+    """批量审核: the ticked rows (person ids, at most a page of them), the decision, and a reason to reject."""
 
-    def __init__(self, *args: Any, unions: list[Union], **kwargs: Any) -> None:
+    ids = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "请先勾选要审核的申请人"})
+    approve = forms.TypedChoiceField(choices=[("1", "通过"), ("0", "不通过")], coerce=lambda v: v == "1")
+    reason = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["union"].choices = [(u.pk, u.name) for u in unions]  # type: ignore[attr-defined]
+        # any id: which of them the user may decide is the selector's business (pending_joins, action=approve)
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit() and len(str(v)) <= 18]  # type: ignore[attr-defined]
+
+    def clean_ids(self) -> list[int]:
+        ids = list(dict.fromkeys(self.cleaned_data["ids"]))
+        if len(ids) > 100:
+            raise forms.ValidationError("一次最多审核 100 人")
+        return ids
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("approve") is False and not (data.get("reason") or "").strip():
+            self.add_error("reason", "批量不通过须填写原因")
+        return data
+

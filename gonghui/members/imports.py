@@ -28,6 +28,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from gonghui.accounts.permissions import Action
@@ -542,10 +543,10 @@ def template_columns(user: Any = None) -> tuple[Column, ...]:
     return IMPORT_COLUMNS
 
 
-def member_unions(user: Any) -> list[Union]:
-    """Unions the user may change that take members directly (the 导入到工会 choices)."""
-    return list(Union.objects.visible_to(user, Action.CHANGE).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
-                                                               Union.Kind.FEDERATION)).order_by("name"))
+def member_unions(user: Any) -> QuerySet[Union]:
+    """Unions the user may change that take members directly (what the 导入到工会 picker offers)."""
+    return Union.objects.visible_to(user, Action.CHANGE).filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT,
+                                                                Union.Kind.FEDERATION)).order_by("name")
 
 
 def _check(req: ImportRequest) -> Outcome:

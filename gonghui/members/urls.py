@@ -16,6 +16,7 @@ urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.join_decide, name="join_decide"),
     path("identity-claims/<int:pk>/decide/", views.identity_claim_decide, name="identity_claim_decide"),
+    path("approvals/batch/", views.join_batch, name="join_batch"),
     path("import/", import_views.import_start, name="import"),
     path("import/template.xlsx", import_views.import_template, name="import_template"),
     path("import/<int:pk>/", import_views.import_job, name="import_job"),

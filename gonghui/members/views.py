@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,11 +18,13 @@ from django_ratelimit.core import is_ratelimited
 
 from gonghui.accounts.permissions import Action, can
 from gonghui.core.audit import audit_access
+from gonghui.core.paging import paginate
 from gonghui.orgs.models import Union
 from gonghui.orgs.scope import allowed, path_in_scope, permission, require, scoped
 
 from . import exports, selectors, services
 from .forms import (
+    BatchDecideForm,
     ChangeForm,
     DecideForm,
     ExportForm,
@@ -61,17 +62,20 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def _list_context(request: HttpRequest, form: MemberFilterForm) -> dict[str, Any]:
     if form.is_valid():
         qs = selectors.member_list(user=request.user, filters=form.filters())
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
         query = form.url_query()
     else:
-        page = Paginator(Person.objects.none(), 50).get_page(1)
-        query = ""
+        qs, query = Person.objects.none(), ""
+    listing = paginate(request, qs, sort=selectors.MEMBER_SORT, base=query)
+    page = listing.page
     shown = exports.phones_visible(request.user, list(page))
     for p in page:
         p.phone_shown = p.phone if p.pk in shown else exports.mask_phone(p.phone)  # type: ignore[attr-defined]
         p.status_label = exports.STATUS_LABEL.get(getattr(p, "m_status", "") or "", "")  # type: ignore[attr-defined]
     search_text = (form.cleaned_data.get("q") if form.is_valid() else form.data.get("q")) or ""
-    return {"form": form, "page": page, "enterprise": form.enterprise_obj, "query": query, "search_text": search_text,
+    pending = form.is_valid() and form.cleaned_data.get("status") == "pending"
+    return {"form": form, "page": page, "listing": listing, "enterprise": form.enterprise_obj, "query": query,
+            "batch": pending and can(request.user, Action.APPROVE),
+            "search_text": search_text,
             "can_unmask": exports.may_unmask(request.user), "former": form.is_valid() and
             form.cleaned_data.get("status") == "former"}
 
@@ -255,6 +259,38 @@ def approvals(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@permission(Action.APPROVE)
+def join_batch(request: HttpRequest) -> HttpResponse:
+    """批量审核 from the member list (状态 = 待审核): the ticked applicants are approved, or rejected with a reason,
+    one by one through `join_decide` — each its own transaction, scope- and permission-checked, audited. Only
+    pending applications in unions where the user holds `approve` are decided; the others are counted apart."""
+    form = BatchDecideForm(request.POST)
+    back = QueryDict(request.POST.get("back", ""))  # the list's own query string, re-encoded (never a URL)
+    target = f"{reverse('members:list')}?{back.urlencode()}"
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect(target)
+    ids, approve, reason = form.cleaned_data["ids"], form.cleaned_data["approve"], form.cleaned_data["reason"]
+    pending = selectors.pending_joins(user=request.user, action=Action.APPROVE).filter(person_id__in=ids)
+    done = refused = 0
+    for membership in pending:
+        try:
+            services.join_decide(actor=request.user, membership=membership, approve=approve, reason=reason)
+        except ValidationError:
+            refused += 1
+        else:
+            done += 1
+    skipped = len(ids) - done
+    verb = "通过" if approve else "不通过"
+    text = f"已审核{verb} {done} 人的入会申请"
+    if skipped:
+        text += f"；{skipped} 人未处理（已处理、不在待审核中或不属您审批）"
+    (messages.success if done else messages.warning)(request, text)
+    return redirect(target)
+
+
+@login_required
+@require_POST
 @scoped(Membership, action=Action.APPROVE, pk="pk")
 def join_decide(request: HttpRequest, membership: Membership) -> HttpResponse:
     return _decide(request, lambda **kw: services.join_decide(membership=membership, **kw),
@@ -294,11 +330,9 @@ def rates(request: HttpRequest) -> HttpResponse:
     township_id = int(township) if township.isdigit() and len(township) <= 18 else None  # beyond a bigint: no such node
     qs = selectors.enterprise_rates(user=request.user, township=township_id,
                                     q=request.GET.get("q", ""), order=request.GET.get("order", "rate"))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    listing = paginate(request, qs)
     return render(request, "members/rates.html", {
-        "townships": selectors.township_rates(user=request.user), "page": page, "query": query.urlencode(),
+        "townships": selectors.township_rates(user=request.user), "page": listing.page, "listing": listing,
         "township": township, "q": request.GET.get("q", ""), "order": request.GET.get("order", "rate"),
         "list_url": reverse("members:list"),
     })

@@ -9,10 +9,9 @@ from django import forms
 from django.conf import settings
 
 from .models import Enterprise, Union
-from .selectors import ENTERPRISE_SORTS, EnterpriseFilters
+from .selectors import ENTERPRISE_SORT, EnterpriseFilters
 
 COVERED_CHOICES = (("", "全部"), ("yes", "已建会"), ("no", "未建会"))
-SORT_CHOICES = (("name", "名称"), ("-headcount", "人数从多到少"), ("headcount", "人数从少到多"), ("-updated", "最近更新"))
 
 
 class EnterpriseFilterForm(forms.Form):
@@ -21,7 +20,7 @@ class EnterpriseFilterForm(forms.Form):
     covered = forms.ChoiceField(label="建会", required=False, choices=COVERED_CHOICES)
     ge25 = forms.BooleanField(label="25人及以上", required=False)
     status = forms.ChoiceField(label="经营状态", required=False, choices=(("", "全部状态"), *Enterprise.Status.choices))
-    sort = forms.ChoiceField(label="排序", required=False, choices=SORT_CHOICES)
+    sort = forms.CharField(label="排序", required=False, max_length=20)  # a column of ENTERPRISE_SORT
 
     def __init__(self, data: Any, *, townships: list[Union]) -> None:
         super().__init__(data)
@@ -34,14 +33,13 @@ class EnterpriseFilterForm(forms.Form):
         self.is_valid()
         d = getattr(self, "cleaned_data", {})
         covered = {"yes": True, "no": False}.get(d.get("covered") or "")
-        sort = d.get("sort") or "name"
         return EnterpriseFilters(
             q=(d.get("q") or "").strip(),
             township=d.get("township"),
             covered=covered,
             min_headcount=25 if d.get("ge25") else None,
             status=d.get("status") or "",
-            sort=sort if sort in ENTERPRISE_SORTS else "name",
+            sort=ENTERPRISE_SORT.parse(d.get("sort")),
         )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
@@ -32,6 +33,7 @@ from gonghui.core.excel import template_bytes
 
 from . import import_jobs as jobs
 from .models import ImportJob, Union
+from .picker import UnionPickerField
 from .scope import require
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,20 +45,23 @@ class ImportUploadForm(forms.Form):
                            error_messages={"required": "请选择要上传的 Excel 文件"},
                            widget=forms.ClearableFileInput(attrs={"class": "form-control",
                                                                   "accept": ".xlsx,.xls,.ods,.csv"}))
-    union = forms.TypedChoiceField(label="导入到工会", coerce=int, required=False,
-                                   widget=forms.Select(attrs={"class": "form-select"}))
+    # the union picker, empty until chosen: a roster never goes to whichever union came first in a <select>
+    union = UnionPickerField(label="导入到工会", required=False, action=Action.CHANGE,
+                             kinds=(Union.Kind.SINGLE, Union.Kind.JOINT, Union.Kind.FEDERATION))
     sheet = forms.CharField(label="工作表（可选）", max_length=100, required=False, widget=forms.TextInput(
         attrs={"class": "form-control", "placeholder": "默认第一个可见工作表；要导入隐藏工作表请填写其名称"}))
 
-    def __init__(self, *args: Any, unions: list[Any] | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, unions: QuerySet[Union] | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = (f"支持 .xlsx / .xls / .ods / .csv（UTF-8 或 GBK），最大 "
                                          f"{importing.max_upload_bytes() // (1024 * 1024)} MB")
         if unions is None:
             del self.fields["union"]
         else:
-            self.fields["union"].required = True
-            self.fields["union"].choices = [(u.pk, u.name) for u in unions]  # type: ignore[attr-defined]
+            field = self.fields["union"]
+            assert isinstance(field, UnionPickerField)
+            field.required = True
+            field.limit_to(unions)
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]

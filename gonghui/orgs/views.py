@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,13 +17,13 @@ from django.views.decorators.http import require_POST, require_safe
 from gonghui.accounts.permissions import Action
 from gonghui.core.audit import audit_access
 from gonghui.core.excel import xlsx_bytes
+from gonghui.core.paging import Listing, paginate
 
 from . import selectors, services
 from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm
 from .models import Enterprise, Union
 from .scope import allowed, path_in_scope, scoped
 
-PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -36,16 +35,8 @@ def _xlsx_response(data: bytes, stem: str) -> HttpResponse:
     return response
 
 
-def _querystring(request: HttpRequest, *, drop: tuple[str, ...] = ("page",)) -> str:
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
-
-
-def _page_numbers(page: Any) -> list[int | None]:
-    """1 … 4 5 [6] 7 8 … 20 (None stands for the ellipsis)."""
-    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+def _listing_context(listing: Listing) -> dict[str, Any]:
+    return {"listing": listing, "page": listing.page, "qs": listing.query}
 
 
 # ---------------------------------------------------------------- tree
@@ -99,7 +90,8 @@ def union_list(request: HttpRequest) -> HttpResponse:
     """工会名录 with filters (类型, 状态, 名称/代码), 50 a page; `?export=xlsx` exports every match."""
     form = UnionFilterForm(request.GET)
     q, kind, status = form.filters()
-    qs = selectors.union_list(user=request.user, q=q, kind=kind, status=status).order_by("path")
+    qs = selectors.union_list(user=request.user, q=q, kind=kind, status=status).order_by(
+        *selectors.UNION_SORT.order_by(request.GET.get("sort")))
     if request.GET.get("export") == "xlsx":
         unions = selectors.with_parents(list(qs))
         rows = [
@@ -109,9 +101,9 @@ def union_list(request: HttpRequest) -> HttpResponse:
         ]
         audit_access(actor=request.user, obj=None, model=Union, what=f"导出工会名录 {len(rows)} 条")
         return _xlsx_response(xlsx_bytes(UNION_EXPORT_COLUMNS, rows, sheet="工会名录"), "工会名录")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    selectors.with_parents(list(page.object_list))
-    context = {"form": form, "page": page, "pages": _page_numbers(page), "qs": _querystring(request)}
+    listing = paginate(request, qs, sort=selectors.UNION_SORT)
+    selectors.with_parents(list(listing.page.object_list))
+    context = {"form": form, **_listing_context(listing)}
     template = "orgs/_union_table.html" if request.htmx else "orgs/union_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -196,9 +188,8 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         ]
         audit_access(actor=request.user, obj=None, model=Enterprise, what=f"导出企业名录 {len(rows)} 条")
         return _xlsx_response(xlsx_bytes(ENTERPRISE_EXPORT_COLUMNS, rows, sheet="企业名录"), "企业名录")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "pages": _page_numbers(page), "qs": _querystring(request),
-               "sort_qs": _querystring(request, drop=("page", "sort")), "townships": townships}
+    listing = paginate(request, qs, sort=selectors.ENTERPRISE_SORT)
+    context = {"form": form, **_listing_context(listing), "townships": townships}
     template = "orgs/_enterprise_table.html" if request.htmx else "orgs/enterprise_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 register = template.Library()
@@ -33,22 +35,44 @@ def _local(value: object) -> object:
 
 
 @register.filter
-def cn_date(value: object) -> str:
-    """A date or datetime as 2026年12月1日 (datetimes in Asia/Shanghai); empty → "—"."""
+def cn_date(value: object, empty: str = "—") -> str:
+    """A date or datetime as 2026年12月1日 (datetimes in Asia/Shanghai); empty → `empty` ("—").
+
+    The one way a page writes a date: the zh-hans DATE_FORMAT (Y年n月j日), so `{{ d|date }}` agrees with it."""
     import datetime as dt
+
+    from django.utils.formats import date_format
 
     value = _local(value)
     if not isinstance(value, dt.date):
-        return "—" if value in (None, "") else str(value)
-    return f"{value.year}年{value.month}月{value.day}日"
+        return empty if value in (None, "") else str(value)
+    return date_format(value, "DATE_FORMAT", use_l10n=True) if not isinstance(value, dt.datetime) else date_format(
+        value.date(), "DATE_FORMAT", use_l10n=True)
 
 
 @register.filter
-def cn_datetime(value: object) -> str:
-    """A datetime as 2026-12-01 18:30 in Asia/Shanghai (a date alone as 2026年12月1日); empty → "—"."""
+def cn_datetime(value: object, empty: str = "—") -> str:
+    """A datetime as 2026年12月1日 14:05 in Asia/Shanghai (the zh-hans DATETIME_FORMAT; a date alone as
+    2026年12月1日); empty → `empty` ("—")."""
     import datetime as dt
+
+    from django.utils.formats import date_format
 
     value = _local(value)
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return cn_date(value)
+        return date_format(value, "DATETIME_FORMAT", use_l10n=True)
+    return cn_date(value, empty)
+
+
+@register.simple_tag
+def sort_th(listing: Any, key: str, label: str, css: str = "") -> str:
+    """A sortable column header of a `Listing` (core.paging): a link that sorts by `key`, ascending first and
+    then reversed, with aria-sort saying the current state to a screen reader."""
+    from django.utils.html import format_html
+
+    h = listing.header(key)
+    title = "点击按此列排序" if h["state"] == "none" else "点击反向排序"
+    return format_html(
+        '<th scope="col" class="{}" aria-sort="{}"><a class="gh-sort text-reset text-decoration-none" href="{}" '
+        'title="{}" data-testid="sort-{}">{}<span class="gh-sort-arrow" aria-hidden="true">{}</span></a></th>',
+        css, h["state"], h["href"], title, key, label, h["arrow"])

@@ -135,7 +135,7 @@ def test_transfer_in_picker_starts_empty_and_rejects_a_union_outside_scope(clien
 
 def test_date_filters_are_local_and_chinese() -> None:
     moment = dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)  # 18:30 in Shanghai
-    assert cn_datetime(moment) == "2026-12-01 18:30"
+    assert cn_datetime(moment) == "2026年12月1日 18:30"
     assert cn_date(moment) == "2026年12月1日" and cn_date(dt.date(2026, 1, 5)) == "2026年1月5日"
     assert cn_date(None) == "—"
 
@@ -151,7 +151,7 @@ def test_audit_log_reads_as_a_cadre_reads_it(client_as: Any, huangyan: Any) -> N
     assert ">修改<" in row and f'href="/orgs/unions/{union.pk}/"' in row and union.name in row
     assert "疑似空壳" in row and "正常 → 疑似空壳" in row and "审计测试主席" in row  # choice labels, not codes
     assert "status" not in row and "None" not in row
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", row)
     # filtered by action: no 新增 rows when asking for 修改
     assert 'data-action="create"' not in html
     # the export is a workbook of the same rows, and is logged itself
@@ -183,3 +183,29 @@ def test_qr_codes_use_the_configured_public_address(rf: Any, settings: Any) -> N
     assert join_url(request, "81331003222198737N") == "https://gh.example.cn/join/81331003222198737N/"
     settings.GONGHUI_PUBLIC_URL = ""
     assert join_url(request, "81331003222198737N") == "http://127.0.0.1:8000/join/81331003222198737N/"
+
+
+def test_township_dashboard_rates_stand_beside_the_districts(client_as: Any, dongcheng: Any) -> None:
+    from gonghui.orgs.models import Enterprise
+
+    district = Union.objects.get(name="台州市黄岩区总工会")
+    active = Enterprise.objects.filter(status="active", territory__path__startswith=district.path)
+    covered = active.filter(covering_union__isnull=False).count() / active.count()
+    c = client_as("dongcheng")
+    html = c.get("/panels/orgs/").content.decode()
+    shown = re.search(r'data-testid="district-coverage-rate">全区 ([\d.]+)%', html)
+    assert shown is not None and float(shown.group(1)) == round(covered * 100, 1)
+    own = float(re.search(r'data-testid="coverage-rate">([\d.]+)%', html).group(1))
+    assert ("高于全区" if own >= round(covered * 100, 1) else "低于全区") in html
+    from django.db.models import Sum
+
+    from gonghui.members.models import Person
+    heads = active.aggregate(h=Sum("headcount"))["h"]
+    members = Person.objects.filter(current_union__isnull=False, employer__in=active).count()
+    html = c.get("/panels/members/").content.decode()
+    shown = re.search(r'data-testid="district-member-rate">全区 ([\d.]+)%', html)
+    assert shown is not None and float(shown.group(1)) == round(members / heads * 100, 1)
+    # the district's own 工作台 has nothing to compare with: its figures are the district's
+    h = client_as("huangyan")
+    assert "district-coverage-rate" not in h.get("/panels/orgs/").content.decode()
+    assert "district-member-rate" not in h.get("/panels/members/").content.decode()

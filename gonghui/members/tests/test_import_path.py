@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,19 @@ def test_a_file_named_dot_dot(client_as: Any, tmp_path: Path, union: Any, dongch
     assert import_jobs.job_path(job).name == "upload" and import_jobs.job_path(job).is_file()
     import_jobs.job_start_check(job)
     assert job.status == "checked" and importing.error_report_name(job.original_name) == "错误行-导入文件.xlsx"
+
+
+def test_the_import_target_is_the_union_picker_and_starts_empty(client_as: Any, cast: Any) -> None:
+    # given dongcheng on the roster import page
+    c = client_as("dongcheng")
+    html = c.get(reverse("members:import")).content.decode()
+    form = html.split('data-testid="import-form"')[1].split("</form>")[0]
+    # then the union is chosen with the picker (searching only where he may change), nothing pre-chosen
+    assert '<select name="union"' not in form and 'data-gh-picker' in form and "action=change" in form
+    assert re.search(r'<input type="hidden" name="union" value=""', form)
+    # and a union he may only see, or not at all, is refused beside the field
+    for who, outside in (("dongcheng", cast.yq_union), ("mixed", cast.dc_union2)):
+        r = client_as(who).post(reverse("members:import"), {
+            "union": outside.pk, "file": SimpleUploadedFile("名册.csv", "姓名\n".encode())})
+        assert 'data-testid="union-error"' in r.content.decode(), who
+        assert not ImportJob.objects.filter(union=outside).exists()

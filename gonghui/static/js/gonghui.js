@@ -27,19 +27,41 @@
     });
   }
 
+  /* Rates per township as bars. Labels are never cut off: the grid contains them (containLabel) and, where the
+     names do not fit under the bars side by side, they are turned 45°; on a phone (narrow chart) the bars lie
+     down, one row per township with its name beside it, and the chart grows with the rows. */
+  function rateOption(el, rows) {
+    var names = rows.map(function (r) { return r.name.replace("总工会", ""); });
+    var values = rows.map(function (r) { return r.rate == null ? 0 : Math.round(r.rate * 1000) / 10; });
+    var percent = {type: "value", max: 100, axisLabel: {formatter: "{value}%"}};
+    var bars = {type: "bar", itemStyle: {color: "#c62828"}, data: values};
+    var tooltip = {trigger: "axis", valueFormatter: function (v) { return v + "%"; }};
+    var width = el.clientWidth || 600;
+    if (width < 576) {
+      el.style.height = (rows.length * 24 + 50) + "px";
+      return {animation: false, tooltip: tooltip, grid: {left: 4, right: 40, top: 8, bottom: 8, containLabel: true},
+              xAxis: {type: "value", max: 100, splitNumber: 2, axisLabel: {formatter: "{value}%"}},
+              yAxis: {type: "category", inverse: true, data: names, axisLabel: {interval: 0}},
+              series: [Object.assign({}, bars, {barMaxWidth: 16,
+                label: {show: true, position: "right", formatter: "{c}%", fontSize: 11}})]};
+    }
+    el.style.height = "";
+    var longest = names.reduce(function (m, n) { return Math.max(m, n.length); }, 0);
+    var slot = (width - 60) / Math.max(rows.length, 1);  // pixels under each bar
+    var rotate = longest * 13 > slot - 4 ? 45 : 0;
+    return {animation: false, tooltip: tooltip, grid: {left: 8, right: 24, top: 24, bottom: 8, containLabel: true},
+            xAxis: {type: "category", data: names, axisLabel: {rotate: rotate, interval: 0, margin: 10}},
+            yAxis: percent, series: [bars]};
+  }
+
   function rateBars(el, rows) {
+    var option = rateOption(el, rows);  // first: it sets the height the chart is drawn at
     var chart = window.echarts.init(el);
-    chart.setOption({
-      animation: false,
-      tooltip: {trigger: "axis", valueFormatter: function (v) { return v + "%"; }},
-      grid: {left: 40, right: 10, bottom: 80},
-      xAxis: {type: "category", data: rows.map(function (r) { return r.name.replace("总工会", ""); }),
-              axisLabel: {rotate: 45, interval: 0}},
-      yAxis: {type: "value", max: 100, axisLabel: {formatter: "{value}%"}},
-      series: [{type: "bar", itemStyle: {color: "#c62828"},
-                data: rows.map(function (r) { return Math.round(r.rate * 1000) / 10; })}]
+    chart.setOption(option);
+    window.addEventListener("resize", function () {
+      chart.setOption(rateOption(el, rows), true);
+      chart.resize();
     });
-    window.addEventListener("resize", function () { chart.resize(); });
   }
 
   function charts(scope) {
@@ -52,6 +74,22 @@
       if (el.getAttribute("data-gh-chart") === "rate-bars") rateBars(el, JSON.parse(data.textContent));
     });
   }
+
+  // a header checkbox data-gh-check-all="ids" ticks every row checkbox name="ids" of its form
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    var name = el && el.getAttribute && el.getAttribute("data-gh-check-all");
+    if (!name || !el.form) return;
+    el.form.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(function (box) {
+      box.checked = el.checked;
+    });
+  });
+
+  // the pager's page-size choice applies at once (its 应用 button stays for keyboards and without script)
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-gh-autosubmit") && el.form) { el.form.requestSubmit(); }
+  });
 
   document.addEventListener("DOMContentLoaded", function () { menu(); charts(document); });
   document.addEventListener("htmx:afterSettle", function (ev) { charts(ev.target); });
