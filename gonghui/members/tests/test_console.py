@@ -341,3 +341,26 @@ def test_services_used_by_console_keep_history(huangyan: Any) -> None:
     services.membership_change(actor=huangyan, membership=m, kind="retain", reason="外出")
     services.membership_change(actor=huangyan, membership=m, kind="restore", reason="返回")
     assert list(p.events.values_list("kind", flat=True))[-2:] == ["retain", "restore"]
+
+
+def test_each_figure_has_one_definition_and_the_page_says_which(client_as: Any) -> None:
+    """Issue 9: 东城's 会员 on its 工作台 and the district's row for 东城 are different figures (the members of its
+    unions, the members employed by its firms); each is computed one way, equals the list it stands for, and is
+    labelled as what it is. 未建会·25人以上 counts what its link lists."""
+    from gonghui.members.selectors import member_list
+    from gonghui.orgs.models import Enterprise
+
+    dc = client_as("dongcheng")
+    own = dc.get(reverse("panel", args=["members"]))
+    assert own.context["p"]["counts"].members == member_list(user=own.wsgi_request.user).count()
+    district = _client("huangyan").get(reverse("panel", args=["members"]))
+    row = next(t for t in district.context["p"]["townships"] if t["name"] == "东城街道总工会")
+    town = Union.objects.get(name="东城街道总工会")
+    employed = Person.objects.filter(current_union__isnull=False, employer__territory=town,
+                                     employer__status=Enterprise.Status.ACTIVE).count()
+    assert row["members"] == employed
+    html = district.content.decode()
+    assert "在本镇街企业就业的会员" in html and 'data-testid="rate-definitions"' in html
+    orgs = dc.get(reverse("panel", args=["orgs"]))
+    listed = dc.get(reverse("orgs:enterprise_list"), {"status": "active", "covered": "no", "ge25": "1"})
+    assert orgs.context["p"]["counts"].uncovered_25 == listed.context["page"].paginator.count
