@@ -56,6 +56,7 @@ ACTION_VERBS: dict[str, str] = {
     Action.REVEAL_ID: "查看完整身份证号码",
     Action.MANAGE_USERS: "管理用户与授权",
     Action.VIEW_AUDIT: "查看审计日志",
+    Action.HANDLE: "办理诉求",
 }
 
 
