@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -153,3 +154,62 @@ def sla_clocks(received_at: dt.datetime, urgency: str, *, cal: Calendar | None =
     cal = cal or load()
     return Clocks(cal.add_working_time(received_at, SIGN_HOURS),
                   cal.end_of_nth_workday(received_at, URGENCY_DAYS[urgency]))
+
+
+# ---------------------------------------------------------------- entering a year's 放假安排 (区总管理员)
+
+KIND_WORDS = {"放假": "holiday", "休": "holiday", "holiday": "holiday", "上班": "workday", "班": "workday",
+              "调休上班": "workday", "workday": "workday"}
+
+
+def parse_arrangement(rows: Iterable[tuple[Any, Any, Any]], year: int) -> list[tuple[dt.date, str, str]]:
+    """(日期 or 日期~日期, 类型 放假|上班, 节日) rows → one (date, kind, name) per day, all inside `year`. Raises
+    ValueError (zh-hans, naming the row) on a bad date, kind, or a day given twice."""
+    from .excel import cell_text, parse_date
+
+    days: dict[dt.date, tuple[str, str]] = {}
+    for n, (when, kind_raw, name_raw) in enumerate(rows, start=1):
+        text = cell_text(when).replace("～", "~").replace("至", "~").replace("—", "~")
+        if not text and not cell_text(kind_raw):
+            continue
+        kind = KIND_WORDS.get(cell_text(kind_raw))
+        if kind is None:
+            raise ValueError(f"第 {n} 行：类型应为“放假”或“上班”：{cell_text(kind_raw) or '（空）'}")
+        ends = [p.strip() for p in text.split("~")] if isinstance(when, str) else [when]
+        try:
+            first = parse_date(ends[0])
+            last = parse_date(ends[-1]) if len(ends) > 1 else first
+        except ValueError as exc:
+            raise ValueError(f"第 {n} 行：日期有误：{text}") from exc
+        if first is None or last is None or last < first or (last - first).days > 40:
+            raise ValueError(f"第 {n} 行：日期有误：{text}")
+        day = first
+        while day <= last:
+            if day.year != year:
+                raise ValueError(f"第 {n} 行：{day:%Y年%m月%d日} 不在 {year} 年")
+            if day in days:
+                raise ValueError(f"第 {n} 行：{day:%Y年%m月%d日} 重复")
+            if kind == "workday" and day.weekday() < 5:
+                raise ValueError(f"第 {n} 行：{day:%Y年%m月%d日} 是工作日，无须登记调休上班")
+            days[day] = (kind, cell_text(name_raw)[:20])
+            day += dt.timedelta(days=1)
+    if not any(k == "holiday" for k, _ in days.values()):
+        raise ValueError("没有任何放假日期：请按国务院办公厅通知逐项填写")
+    return sorted((d, k, name) for d, (k, name) in days.items())
+
+
+def year_enter(*, actor: Any, year: int, days: list[tuple[dt.date, str, str]]) -> int:
+    """Replace `year`'s 放假安排 with `days` (from parse_arrangement); the year's source becomes "entered".
+    Atomic, audited; open demands keep the clocks they were given (a new arrangement applies to new clocks)."""
+    from auditlog.context import set_actor
+    from django.db import transaction
+
+    from .models import CalendarDay, CalendarYear
+
+    with transaction.atomic(), set_actor(actor):
+        row, _ = CalendarYear.objects.update_or_create(
+            year=year, defaults={"source": CalendarYear.Source.ENTERED, "entered_by": actor})
+        CalendarDay.objects.filter(date__year=year).delete()
+        CalendarDay.objects.bulk_create(CalendarDay(year=row, date=d, kind=k, name=name) for d, k, name in days)
+    log.info("%s 录入 %s 年放假安排：%s 天", actor, year, len(days))
+    return len(days)
