@@ -83,7 +83,10 @@ def _moment(rng: random.Random, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tz)
 
 
-def build(*, scale: str, seed: int = 13, now: dt.datetime | None = None) -> dict[str, int]:
+def build(*, scale: str, seed: int = 13, now: dt.datetime | None = None, count: int | None = None,
+          offset: int = 0) -> dict[str, int]:
+    """`count` (the benchmark's 50k) overrides the scale's count, keeping 黄岩's share solved; `offset` starts the
+    numbering after rows already there."""
     rng = random.Random(seed)
     now = now or timezone.now()
     cal = workdays.load()
@@ -101,6 +104,8 @@ def build(*, scale: str, seed: int = 13, now: dt.datetime | None = None) -> dict
     else:
         places = list(Union.objects.filter(kind__in=(Union.Kind.SINGLE, Union.Kind.JOINT)))
         total, solved = SOLVED + 180, SOLVED
+        if count:
+            total, solved = count, count * SOLVED // (SOLVED + 180)
     if not places:
         return {"demands": 0, "solved": 0}
     townships = {u.path: u for u in Union.objects.filter(depth__lte=2)}
@@ -145,7 +150,7 @@ def build(*, scale: str, seed: int = 13, now: dt.datetime | None = None) -> dict
             rating = rng.choices(["satisfied", "basic", "unsatisfied"], [80, 17, 3])[0]
             rating = "basic" if rating == "unsatisfied" else rating  # an unsatisfied one is reopened, not done
         d = Demand(
-            number=f"SQ{received.year}{i + 1:07d}", category=category, title=title,
+            number=f"SQ{received.year}{offset + i + 1:07d}", category=category, title=title,
             description=f"{title}。{place.name}职工反映，请协助办理。", contact_name=fake.person_name(rng),
             contact_phone=fake.mobile(rng), urgency=urgency,
             channel=rng.choices(["web", "phone", "pioneer", "visit"], [45, 30, 15, 10])[0],

@@ -79,7 +79,8 @@ def demand_list(*, user: Any, filters: DemandFilters | None = None, now: dt.date
     elif f.tab == "overdue":
         qs = qs.filter(status__in=Demand.OPEN, due_at__lt=now)
     elif f.tab == "callback":
-        qs = qs.filter(callback_sampled=True, callback_at__isnull=True, status__in=(S.CLOSED, S.DONE))
+        # sampled when closed; a reopened one waits for its next close (closed_at is cleared on reopening)
+        qs = qs.filter(callback_sampled=True, callback_at__isnull=True, closed_at__isnull=False)
     if f.tab in ("mine", "units", "overdue"):
         return qs.order_by("due_at", "pk")
     return qs.order_by("-received_at", "-pk")
@@ -120,26 +121,37 @@ def dashboard(*, user: Any, since: dt.datetime | None = None, now: dt.datetime |
     now = now or timezone.now()
     since = since or now - dt.timedelta(days=365)
     qs = Demand.objects.visible_to(user).filter(received_at__gte=since)
-    by_status = dict(qs.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    # one scan for status, category and rating together (the covering index demand_dashboard_idx)
+    by_status: dict[str, int] = {}
+    per_category: dict[str, int] = {}
+    ratings: dict[str, int] = {}
+    for status, category, rating, n in qs.values_list("status", "category", "rating").annotate(
+            n=Count("pk")).values_list("status", "category", "rating", "n"):
+        by_status[status] = by_status.get(status, 0) + n
+        per_category[category] = per_category.get(category, 0) + n
+        if rating:
+            ratings[rating] = ratings.get(rating, 0) + n
     total = sum(by_status.values())
     solved = by_status.get(S.CLOSED, 0) + by_status.get(S.DONE, 0)
     open_n = sum(by_status.get(s, 0) for s in Demand.OPEN)
     overdue = qs.filter(status__in=Demand.OPEN, due_at__lt=now).count()
     labels = dict(Category.choices)
-    by_category = [{"key": k, "label": labels.get(k, k), "n": n} for k, n in
-                   qs.values_list("category").annotate(n=Count("pk")).order_by("-n").values_list("category", "n")]
+    by_category = [{"key": k, "label": labels.get(k, k), "n": n}
+                   for k, n in sorted(per_category.items(), key=lambda kv: -kv[1])]
     prefix_len = 2 * Union.steplen
-    townships = {u.path: u.name for u in Union.objects.filter(depth=2)}
+    names = {u.path: u.name for u in Union.objects.filter(depth=2)}
     per_path: dict[str, int] = {}
-    for path, n in qs.values_list("union__path").annotate(n=Count("pk")).values_list("union__path", "n"):
+    by_union = dict(qs.values_list("union_id").annotate(n=Count("pk")).values_list("union_id", "n"))
+    for pk, path in Union.objects.filter(pk__in=list(by_union)).values_list("pk", "path"):
         key = path[:prefix_len]
-        per_path[key] = per_path.get(key, 0) + n
-    by_township = sorted(({"name": townships.get(p, "区直"), "n": n} for p, n in per_path.items()),
+        per_path[key] = per_path.get(key, 0) + by_union[pk]
+    by_township = sorted(({"name": names.get(p, "区直"), "n": n} for p, n in per_path.items()),
                          key=lambda r: -int(str(r["n"])))
-    seconds = sorted(s for s in qs.filter(working_seconds__isnull=False).values_list("working_seconds", flat=True)
-                     if s is not None)
-    median_hours = round(seconds[len(seconds) // 2] / 3600, 1) if seconds else None
-    ratings = dict(qs.exclude(rating="").values_list("rating").annotate(n=Count("pk")).values_list("rating", "n"))
+    closed = qs.filter(working_seconds__isnull=False)
+    n_closed = closed.count()
+    middle = list(closed.order_by("working_seconds").values_list("working_seconds", flat=True)[
+        n_closed // 2:n_closed // 2 + 1]) if n_closed else []
+    median_hours = round(middle[0] / 3600, 1) if middle and middle[0] is not None else None
     rated = sum(ratings.values())
     satisfied = ratings.get(Demand.Rating.SATISFIED, 0) + ratings.get(Demand.Rating.BASIC, 0)
     return {
