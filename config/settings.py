@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "gonghui.orgs",
     "gonghui.members",
     "gonghui.downloads",
+    "gonghui.demands",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,8 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Working hours of the SLA clocks (demands): local time in TIME_ZONE, (start, end) "HH:MM" pairs on a working day.
+GONGHUI_WORK_HOURS = (("09:00", "12:00"), ("13:00", "17:00"))
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

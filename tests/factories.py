@@ -150,3 +150,48 @@ def member(*, union: Union, employer: Enterprise | None = None, **person: Any) -
     p = PersonFactory(current_union=union, employer=employer, **person)
     MembershipFactory(person=p, union=union)
     return p
+
+
+# ---------------------------------------------------------------- demands (issue 13)
+
+
+def service_point(node: Union, **fields: Any) -> Any:
+    """The service point attached to `node` (the demo's, or a new one), taking every category by default."""
+    from gonghui.accounts.models import Unit
+    from gonghui.demands.models import Category
+
+    level = {Union.Kind.DISTRICT: "district", Union.Kind.TOWNSHIP: "township",
+             Union.Kind.FEDERATION: "community"}.get(node.kind, "enterprise")
+    defaults = {"name": f"{node.name}职工服务站", "kind": Unit.Kind.POINT, "level": level,
+                "categories": list(Category.values), **fields}
+    unit = Unit.objects.filter(node=node, kind=Unit.Kind.POINT).first()
+    return unit or Unit.objects.create(node=node, **defaults)
+
+
+def department(name: str = "台州市黄岩区人力资源和社会保障局", categories: list[str] | None = None) -> Any:
+    from gonghui.accounts.models import Unit
+
+    unit, _ = Unit.objects.get_or_create(name=name, defaults={"kind": Unit.Kind.DEPARTMENT})
+    if categories is not None:
+        unit.categories = categories
+        unit.save(update_fields=["categories"])
+    return unit
+
+
+def demand(*, union: Union, received_at: dt.datetime | None = None, urgency: str = "normal", **fields: Any) -> Any:
+    """A demand filed at `union` (pending unless `status`/`unit` say otherwise), clocks from the calendar."""
+    from django.utils import timezone
+
+    from gonghui.core import workdays
+    from gonghui.demands.models import Demand
+    from gonghui.demands.services import _decider_of
+
+    received = received_at or timezone.now()
+    clocks = workdays.sla_clocks(received, urgency)
+    seq = Demand.objects.count() + 1
+    defaults = {"number": f"SQT{seq:06d}{_rng.randrange(1000):03d}", "category": "labour_dispute",
+                "title": "工资拖欠三个月", "description": "车间二十余人三个月工资未发，请工会帮助协调。",
+                "contact_name": fake.person_name(_rng), "contact_phone": fake.mobile(_rng), "channel": "phone",
+                "decider": _decider_of(union), "sign_due_at": clocks.sign_due_at, "due_at": clocks.due_at}
+    defaults.update(fields)
+    return Demand.objects.create(union=union, urgency=urgency, received_at=received, **defaults)

@@ -19,15 +19,15 @@ from gonghui.orgs.scope import require
 
 pytestmark = pytest.mark.django_db
 
-V, C, AP, MV, EX, RV, MU, AU = (Action.VIEW, Action.CHANGE, Action.APPROVE, Action.MOVE, Action.EXPORT_UNMASKED,
-                                Action.REVEAL_ID, Action.MANAGE_USERS, Action.VIEW_AUDIT)
+V, C, AP, MV, EX, RV, MU, AU, H = (Action.VIEW, Action.CHANGE, Action.APPROVE, Action.MOVE, Action.EXPORT_UNMASKED,
+                                   Action.REVEAL_ID, Action.MANAGE_USERS, Action.VIEW_AUDIT, Action.HANDLE)
 
 # The one table of what each role grants. Changing ROLE_ACTIONS means changing this table on purpose.
 EXPECTED = {
-    Role.DISTRICT_ADMIN: {V, C, AP, MV, EX, RV, MU, AU},
-    Role.TOWNSHIP_ADMIN: {V, C, AP, MV, MU},
-    Role.UNION_ADMIN: {V, C, AP},
-    Role.DEPARTMENT: {V},
+    Role.DISTRICT_ADMIN: {V, C, AP, MV, EX, RV, MU, AU, H},
+    Role.TOWNSHIP_ADMIN: {V, C, AP, MV, MU, H},
+    Role.UNION_ADMIN: {V, C, AP, H},
+    Role.DEPARTMENT: {V, H},  # a partner department works the demands routed to its unit (issue 13)
     Role.READONLY: {V},
 }
 

@@ -155,6 +155,10 @@ NOT_FOR_READERS: dict[str, str] = {
 # Downloads that carry no data rows (headers, one example, dropdowns): nothing to compare.
 TEMPLATES = {"members:import_template", "orgs:import_template"}
 
+# Lists (page url names or API operationIds) whose rows may be routed to a unit off the tree → the model they list.
+# renshe sees nothing in every other list; in these it sees exactly the app's cast objects written out for it.
+UNIT_LISTS: dict[str, str] = {}
+
 # Foreign ids tried in the query string of every list (console and API).
 QUERY_IDS = ("union", "township", "parent", "enterprise")
 
@@ -163,7 +167,7 @@ QUERY_IDS = ("union", "township", "parent", "enterprise")
 # of the names above (dicts merged, sets joined) and `objects(cast) -> [(obj, {usernames who see it})]`, the
 # app's cast objects (huangyan and chakan are added to every set: they see the whole district).
 _MERGED = ("UNDECLARED_ROUTES", "VARIANT_PARAMS", "PUBLIC_PAGES", "PUBLIC_API", "NOT_TREE_WRITES", "ABSENT_OK",
-           "NO_OBJECT_LINKS", "SHARED_LISTS", "NOT_FOR_READERS", "TEMPLATES")
+           "NO_OBJECT_LINKS", "SHARED_LISTS", "NOT_FOR_READERS", "TEMPLATES", "UNIT_LISTS")
 APP_OBJECTS: list[Any] = []
 
 
@@ -695,6 +699,24 @@ def test_api_lists_are_disjoint_between_siblings(route: Route, cast: Any) -> Non
     assert d | y <= h, f"{route}: huangyan 的结果缺少 {sorted((d | y) - h)[:5]}"
     assert seen["chakan"] == h and not seen["renshe"]
     assert seen["kuaidi"], f"{route}: kuaidi 什么也看不到"
+
+
+_UNIT_ROUTES = [r for r in LIST_PAGES + LIST_API if r.name in UNIT_LISTS]
+
+
+@pytest.mark.parametrize("route", _UNIT_ROUTES, ids=_ids(_UNIT_ROUTES))
+def test_unit_lists_show_exactly_what_is_routed_to_the_unit(route: Route, objects: Objects) -> None:
+    """A unit off the tree (renshe, 人社局) sees in these lists exactly the cast objects routed to it."""
+    label = UNIT_LISTS[route.name]
+    want = {pk for (lbl, pk), who in objects.sees.items() if lbl == label and "renshe" in who}
+    assert want, f"{route}: 演员表中没有给 renshe 的 {label} 对象，比较没有意义"
+    if route.kind == "api":
+        got = _api_ids(route, "renshe")
+    else:
+        seen = _seen("renshe", _fill(route, {}))
+        assert seen is not None and seen[0] == "html", route
+        got = {pk for lbl, pk in seen[1] if lbl == label}
+    assert got == want, f"{route}: renshe 应只看到派给人社局的 {sorted(want)}，实为 {sorted(got)}"
 
 
 # --- anonymous -------------------------------------------------------------------------------------------

@@ -83,12 +83,29 @@ class Unit(models.Model):
     class Kind(models.TextChoices):
         DEPARTMENT = "department", "政府部门"
         BANK = "bank", "合作银行"
+        POINT = "point", "服务站点"
         OTHER = "other", "其他单位"
+
+    class Level(models.TextChoices):
+        """The four levels of the service network (a partner department has none: it is off the tree)."""
+
+        ENTERPRISE = "enterprise", "企业"
+        COMMUNITY = "community", "社区/行业"
+        TOWNSHIP = "township", "镇街"
+        DISTRICT = "district", "区"
 
     name = models.CharField("单位名称", max_length=100, unique=True)
     kind = models.CharField("类别", max_length=12, choices=Kind.choices, default=Kind.DEPARTMENT)
     code = models.CharField("统一社会信用代码", max_length=18, unique=True, null=True, blank=True)
     active = models.BooleanField("有效", default=True)
+    # 服务网络: a service point sits at one level and is attached to an org node (its cadres act for it, and the
+    # demands routed to it are seen up that node's line); a partner department has neither.
+    level = models.CharField("服务层级", max_length=10, choices=Level.choices, blank=True)
+    node = models.ForeignKey(
+        "orgs.Union", verbose_name="所属组织节点", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # 职责清单: the demand categories the unit takes (demands.Category values); routing suggests by it.
+    categories = models.JSONField("职责清单", default=list, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:

@@ -38,6 +38,7 @@ class Action(StrEnum):
     REVEAL_ID = "reveal_id"  # show one full ID number with a reason (audited)
     MANAGE_USERS = "manage_users"  # create users and assign roles within the subtree
     VIEW_AUDIT = "view_audit"  # read the audit log
+    HANDLE = "handle"  # work worker demands: dispatch, claim, sign, transfer, return, pause, close, call back
 
     @property
     def label(self) -> str:
@@ -53,16 +54,17 @@ ACTION_LABELS: dict[Action, str] = {
     Action.REVEAL_ID: "查看单人完整身份证号码（须填写原因，记入审计日志）",
     Action.MANAGE_USERS: "管理用户与角色授权",
     Action.VIEW_AUDIT: "查看审计日志",
+    Action.HANDLE: "办理诉求（派单、认领、签收、转交、退单、办结、回访）",
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.DISTRICT_ADMIN: frozenset(Action),
     Role.TOWNSHIP_ADMIN: frozenset(
-        {Action.VIEW, Action.CHANGE, Action.APPROVE, Action.MOVE, Action.MANAGE_USERS}
+        {Action.VIEW, Action.CHANGE, Action.APPROVE, Action.MOVE, Action.MANAGE_USERS, Action.HANDLE}
     ),
-    Role.UNION_ADMIN: frozenset({Action.VIEW, Action.CHANGE, Action.APPROVE}),
-    # A partner department works on what is routed to its unit (demands, later); on the tree it only reads.
-    Role.DEPARTMENT: frozenset({Action.VIEW}),
+    Role.UNION_ADMIN: frozenset({Action.VIEW, Action.CHANGE, Action.APPROVE, Action.HANDLE}),
+    # A partner department works the demands routed to its unit; on the tree it only reads.
+    Role.DEPARTMENT: frozenset({Action.VIEW, Action.HANDLE}),
     Role.READONLY: frozenset({Action.VIEW}),
 }
 

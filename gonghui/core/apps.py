@@ -17,4 +17,5 @@ class CoreConfig(AppConfig):
 
         register_nav(NavItem("操作日志", "audit_log", group="system", permission="view_audit", order=10))
         register_nav(NavItem("登录日志", "login_log", group="system", permission="view_audit", order=20))
+        register_nav(NavItem("工作日历", "calendar", group="system", order=30))
         register_nav(NavItem("修改密码", "password_change", group="system", order=90))

@@ -63,3 +63,51 @@ class LoginEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} · {self.get_kind_display()}"
+
+
+class CalendarYear(models.Model):
+    """One year's 放假安排 as the platform applies it: seeded from chinesecalendar (the State Council's notices up to
+    the library's last year) or entered by a 区总管理员. A year with no row runs on weekends only (and the console
+    warns until it is entered)."""
+
+    class Source(models.TextChoices):
+        CHINESECALENDAR = "chinesecalendar", "chinesecalendar 内置"
+        ENTERED = "entered", "管理员录入"
+
+    year = models.PositiveSmallIntegerField("年份", unique=True)
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="录入人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "放假安排"
+        verbose_name_plural = "放假安排"
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年放假安排"
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the weekday rule: a 法定节假日 (a day off, weekdays and the weekends inside the break alike)
+    or a 调休 working day (a Saturday or Sunday worked)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", "放假"
+        WORKDAY = "workday", "调休上班"
+
+    year = models.ForeignKey(CalendarYear, verbose_name="年份", on_delete=models.CASCADE, related_name="days")
+    date = models.DateField("日期", unique=True)
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices)
+    name = models.CharField("节日", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "节假日与调休"
+        verbose_name_plural = "节假日与调休"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"

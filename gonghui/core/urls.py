@@ -8,4 +8,5 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
     path("audit/logins/", views.login_log, name="login_log"),
+    path("calendar/", views.calendar_page, name="calendar"),
 ]

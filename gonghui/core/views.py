@@ -43,7 +43,7 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
 
 # --------------------------------------------------------------------------------------------- error pages
 
-WORKER_PREFIXES = ("/join/", "/card/")
+WORKER_PREFIXES = ("/join/", "/card/", "/m/")
 
 
 def _worker_page(request: HttpRequest) -> bool:
@@ -220,3 +220,72 @@ def login_log(request: HttpRequest) -> HttpResponse:
     return render(request, "core/login_log.html", {
         "page": listing.page, "listing": listing, "username": username, "kind": kind, "kinds": LoginEvent.Kind.choices, "query": query,
     })
+
+
+# --------------------------------------------------------------------------------------------- working-day calendar
+
+
+def _arrangement_rows(request: HttpRequest) -> list[tuple[Any, Any, Any]]:
+    """The rows of a 放假安排 from the pasted text (日期,类型,节日 per line) or an uploaded workbook (columns 日期,
+    类型, 节日), the workbook read through the one reader (core.excel)."""
+    from .excel import Column, SpreadsheetError, read_table
+    from .importing import max_upload_bytes, too_big_message
+
+    upload = request.FILES.get("file")
+    if upload is not None:
+        size = upload.size or 0
+        if size > max_upload_bytes():
+            raise ValueError(too_big_message(size))
+        columns = (Column("date", "日期", ("日期范围",), required=True), Column("kind", "类型", ("放假/上班",), required=True),
+                   Column("name", "节日", ("名称", "节日名称")))
+        try:
+            table = read_table(upload.read(), columns)
+        except SpreadsheetError as exc:
+            raise ValueError(str(exc)) from exc
+        return [(r.values.get("date"), r.values.get("kind"), r.values.get("name")) for r in table.rows]
+    rows = []
+    for line in request.POST.get("text", "").splitlines():
+        parts = [p.strip() for p in line.replace("，", ",").replace("\t", ",").split(",")]
+        if any(parts):
+            rows.append((parts[0], parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""))
+    return rows
+
+
+@login_required
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    """工作日历: every year as the platform applies it (chinesecalendar / entered / weekends only, loudly), and for a
+    区总管理员 (change over the whole district) the form to enter a year's 放假安排, pasted or uploaded."""
+    from . import workdays
+    from .models import CalendarYear
+
+    may_enter = can_everywhere(request.user, "change")
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or today.year)
+    except ValueError:
+        year = today.year
+    year = min(max(year, 2004), 2100)
+    error, status = "", 200
+    if request.method == "POST":
+        if not may_enter:
+            raise PermissionDenied("只有区总管理员可以录入放假安排")
+        try:
+            days = workdays.parse_arrangement(_arrangement_rows(request), year)
+            n = workdays.year_enter(actor=request.user, year=year, days=days)
+            from django.contrib import messages
+            from django.shortcuts import redirect
+
+            messages.success(request, f"已录入 {year} 年放假安排（{n} 天）")
+            return redirect(f"{request.path}?year={year}")
+        except ValueError as exc:
+            error, status = str(exc), 400
+    cal = workdays.load()
+    holidays, worked = cal.year_days(year)
+    years = list(CalendarYear.objects.order_by("-year").values_list("year", "source")[:6])
+    missing = workdays.missing_years([today.year, today.year + 1])
+    return render(request, "core/calendar.html", {
+        "year": year, "source": cal.source(year), "holidays": [(d, cal.holidays[d]) for d in holidays],
+        "workdays": [(d, cal.workdays[d]) for d in worked], "years": years, "missing_years": missing,
+        "may_enter": may_enter, "error": error, "text": request.POST.get("text", ""),
+        "next_years": [today.year, today.year + 1],
+    }, status=status)

@@ -35,6 +35,7 @@ from .models import FunnelEvent, JoinSettings, Membership, Occupation, Person, R
 from .ratelimits import distinct_limit_label, join_limited, sms_send_limited
 
 SESSION_PERSON = "card_person_id"
+SESSION_NEXT = "card_next"  # a worker's page (demands) that sent the browser to the phone login: back there after it
 SESSION_OUTCOME = "join_outcome"
 SESSION_PHONE_OK = "card_phone_verified"
 SESSION_VERIFY = "join_verify"  # {union, index, p (person id when a code was really sent), ref}
@@ -66,6 +67,13 @@ def _recruiter(union: Union, ref: str) -> Recruiter | None:
 def _bind_card(request: HttpRequest, person: Person) -> None:
     request.session.cycle_key()  # a fresh session id on every binding: no fixation of someone else's card
     request.session[SESSION_PERSON] = person.pk
+
+
+def _after_login(request: HttpRequest) -> str:
+    """Where the phone login goes once proved: back to the worker's page that asked for it (only a path of this
+    site, set by our own views), else the card."""
+    nxt = str(request.session.pop(SESSION_NEXT, "") or "")
+    return nxt if nxt.startswith("/m/") else reverse("join:card")
 
 
 def verify_token(person_id: int) -> str:
@@ -312,7 +320,7 @@ def card_login(request: HttpRequest) -> HttpResponse:
         holders = selectors.card_holders(phone=phone)
         if len(holders) == 1:
             _bind_card(request, holders[0])
-            return redirect("join:card")
+            return redirect(_after_login(request))
         if not holders:
             return render(request, "members/card_login.html", {**ctx, "error": "未找到该手机号登记的会员"}, status=404)
         request.session[SESSION_PHONE_OK] = phone
@@ -323,7 +331,7 @@ def card_login(request: HttpRequest) -> HttpResponse:
         if len(matches) == 1:
             request.session.pop(SESSION_PHONE_OK, None)
             _bind_card(request, matches[0])
-            return redirect("join:card")
+            return redirect(_after_login(request))
         return render(request, "members/card_login.html",
                       {**ctx, "step": "last4", "error": "身份证号码后4位不符，请核对"}, status=400)
     return render(request, "members/card_login.html", ctx, status=400)

@@ -56,6 +56,7 @@ ACTION_VERBS: dict[str, str] = {
     Action.REVEAL_ID: "查看完整身份证号码",
     Action.MANAGE_USERS: "管理用户与授权",
     Action.VIEW_AUDIT: "查看审计日志",
+    Action.HANDLE: "办理诉求",
 }
 
 
@@ -116,6 +117,14 @@ def _relation_target(model: type[models.Model], path: str) -> tuple[type[models.
     return current, multi
 
 
+def _required_tree_link(model: type[models.Model], path: str) -> bool:
+    """Whether `path` is a non-null foreign key straight to a tree node: then every row of `model` is on the tree."""
+    if path == "self" or "__" in path:
+        return path == "self"
+    f = model._meta.get_field(path)
+    return f.related_model is _union_model() and not f.null
+
+
 def scope_q(
     user: Any, model: type[models.Model], *, action: str = Action.VIEW, through: str = "",
     via: tuple[str, ...] | None = None,
@@ -138,9 +147,10 @@ def scope_q(
             raise ValueError(f"{model.__name__}.scope_fields has no {sorted(unknown)}")
         fields = tuple(via)
     prefix = f"{through}__" if through else ""
-    if paths and covers_whole_tree(user, paths) and all(f == "self" or _relation_target(model, f)[0] is not Unit
-                                                        for f in fields):
-        return None
+    if paths and covers_whole_tree(user, paths) and (
+            all(f == "self" or _relation_target(model, f)[0] is not Unit for f in fields)
+            or any(_required_tree_link(model, f) for f in fields)):
+        return None  # every row is on the tree (a required link to a node), and the user holds all of it
     union_model = _union_model()
     parts: list[Q] = []
     subtree = union_model.objects.filter(union_subtree_q(paths)).values("pk") if paths else None
@@ -167,6 +177,13 @@ def scope_q(
             else:
                 inner = model._base_manager.filter(**{f"{f}__in": subtree}).values("pk")
             parts.append(Q(**{f"{prefix}pk__in": inner}))
+        elif "__" in f:
+            # a path through another table (a demand's unit's node): one semi-join on that table, not a join of
+            # every row to it (the join under an OR made the 50k-demand queue scan and sort everything)
+            first, _, rest = f.partition("__")
+            rel_model = model._meta.get_field(first).related_model
+            inner = rel_model._base_manager.filter(**{f"{rest}__in": subtree}).values("pk")  # type: ignore[union-attr]
+            parts.append(Q(**{f"{prefix}{first}__in": inner}))
         else:
             parts.append(Q(**{f"{prefix}{f}__in": subtree}))
     if not parts:

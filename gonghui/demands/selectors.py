@@ -1,0 +1,163 @@
+"""Every read of demands, given the user, starting from `Demand.objects.visible_to(user)`: the queues, one demand
+with its timeline, the units a demand may go to, and the dashboard's figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from gonghui.accounts.models import Unit
+from gonghui.accounts.permissions import Action, action_paths, action_units
+from gonghui.orgs.models import Union
+
+from .models import Category, Demand, DemandEvent, DemandPhoto
+
+S = Demand.Status
+TABS = (("all", "全部"), ("mine", "本单位承办"), ("units", "下属站点承办"), ("dispatch", "待派单"),
+        ("overdue", "已超时"), ("callback", "待回访"))
+
+
+def _units_q(user: Any, *, prefix: str = "unit") -> Q | None:
+    """The demands held by a unit `user` acts for (None: every unit — a superuser)."""
+    units = action_units(user, Action.HANDLE)
+    paths = action_paths(user, Action.HANDLE)
+    if units is None or paths is None:
+        return None
+    parts = [Q(**{f"{prefix}__in": units})] if units else []
+    parts += [Q(**{f"{prefix}__node__path__startswith": p}) for p in paths]
+    return reduce(operator.or_, parts) if parts else Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class DemandFilters:
+    status: str = ""
+    category: str = ""
+    overdue: bool | None = None
+    unit: int | None = None
+    q: str = ""
+    tab: str = "all"
+
+
+def demand_list(*, user: Any, filters: DemandFilters | None = None, now: dt.datetime | None = None) -> QuerySet[Demand]:
+    """The demands in `user`'s sight, filtered; a queue tab narrows to the user's own work. Scope-checked; the
+    unit filter only narrows (a unit out of sight brings nothing)."""
+    f = filters or DemandFilters()
+    now = now or timezone.now()
+    qs = Demand.objects.visible_to(user).select_related("unit", "union")
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.overdue is True:
+        qs = qs.filter(status__in=Demand.OPEN, due_at__lt=now)
+    elif f.overdue is False:
+        qs = qs.exclude(status__in=Demand.OPEN, due_at__lt=now)
+    if f.unit:
+        qs = qs.filter(unit_id=f.unit)
+    if f.q:
+        q = f.q.strip()
+        qs = qs.filter(Q(number__iexact=q) | Q(title__icontains=q) | Q(contact_name=q))
+    if f.tab == "mine":
+        from .services import own_unit
+
+        unit = own_unit(user)
+        qs = qs.filter(unit=unit) if unit is not None else qs.none()
+    elif f.tab == "units":
+        mine = _units_q(user)
+        qs = qs.filter(mine) if mine is not None else qs.filter(unit__isnull=False)
+    elif f.tab == "dispatch":
+        paths = action_paths(user, Action.HANDLE)
+        qs = qs.filter(status=S.PENDING)
+        if paths is not None:
+            qs = qs.filter(reduce(operator.or_, (Q(decider__path__startswith=p) for p in paths), Q(pk__in=[])))
+    elif f.tab == "overdue":
+        qs = qs.filter(status__in=Demand.OPEN, due_at__lt=now)
+    elif f.tab == "callback":
+        # sampled when closed; a reopened one waits for its next close (closed_at is cleared on reopening)
+        qs = qs.filter(callback_sampled=True, callback_at__isnull=True, closed_at__isnull=False)
+    if f.tab in ("mine", "units", "overdue"):
+        return qs.order_by("due_at", "pk")
+    return qs.order_by("-received_at", "-pk")
+
+
+def demand_get(*, user: Any, pk: int) -> Demand:
+    """One demand in sight (Http404 otherwise), with its place and unit."""
+    return Demand.objects.select_related("unit", "union", "enterprise", "decider").get_visible(user, pk=pk)
+
+
+def timeline(*, demand: Demand) -> list[DemandEvent]:
+    return list(demand.events.select_related("unit", "actor").order_by("at", "pk"))
+
+
+def photos(*, user: Any, demand: Demand) -> list[DemandPhoto]:
+    return list(DemandPhoto.objects.visible_to(user).filter(demand=demand).order_by("pk"))
+
+
+def handling_units() -> QuerySet[Unit]:
+    """Every active unit a demand may be sent to (service points and partner departments): routing crosses
+    places by design, so the list is not scoped (a unit's name is not personal data)."""
+    return Unit.objects.filter(active=True).select_related("node").order_by("kind", "name")
+
+
+def can_act_for(user: Any, unit: Unit | None) -> bool:
+    from .services import acts_for
+
+    return unit is not None and acts_for(user, unit)
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def dashboard(*, user: Any, since: dt.datetime | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The figures of the demands in sight received since `since` (a year back by default): solved, by category, by
+    township, median working hours to close, overdue share of the open ones, satisfaction. A handful of grouped
+    queries, none per row."""
+    now = now or timezone.now()
+    since = since or now - dt.timedelta(days=365)
+    qs = Demand.objects.visible_to(user).filter(received_at__gte=since)
+    # one scan for status, category and rating together (the covering index demand_dashboard_idx)
+    by_status: dict[str, int] = {}
+    per_category: dict[str, int] = {}
+    ratings: dict[str, int] = {}
+    for status, category, rating, n in qs.values_list("status", "category", "rating").annotate(
+            n=Count("pk")).values_list("status", "category", "rating", "n"):
+        by_status[status] = by_status.get(status, 0) + n
+        per_category[category] = per_category.get(category, 0) + n
+        if rating:
+            ratings[rating] = ratings.get(rating, 0) + n
+    total = sum(by_status.values())
+    solved = by_status.get(S.CLOSED, 0) + by_status.get(S.DONE, 0)
+    open_n = sum(by_status.get(s, 0) for s in Demand.OPEN)
+    overdue = qs.filter(status__in=Demand.OPEN, due_at__lt=now).count()
+    labels = dict(Category.choices)
+    by_category = [{"key": k, "label": labels.get(k, k), "n": n}
+                   for k, n in sorted(per_category.items(), key=lambda kv: -kv[1])]
+    prefix_len = 2 * Union.steplen
+    names = {u.path: u.name for u in Union.objects.filter(depth=2)}
+    per_path: dict[str, int] = {}
+    by_union = dict(qs.values_list("union_id").annotate(n=Count("pk")).values_list("union_id", "n"))
+    for pk, path in Union.objects.filter(pk__in=list(by_union)).values_list("pk", "path"):
+        key = path[:prefix_len]
+        per_path[key] = per_path.get(key, 0) + by_union[pk]
+    by_township = sorted(({"name": names.get(p, "区直"), "n": n} for p, n in per_path.items()),
+                         key=lambda r: -int(str(r["n"])))
+    closed = qs.filter(working_seconds__isnull=False)
+    n_closed = closed.count()
+    middle = list(closed.order_by("working_seconds").values_list("working_seconds", flat=True)[
+        n_closed // 2:n_closed // 2 + 1]) if n_closed else []
+    median_hours = round(middle[0] / 3600, 1) if middle and middle[0] is not None else None
+    rated = sum(ratings.values())
+    satisfied = ratings.get(Demand.Rating.SATISFIED, 0) + ratings.get(Demand.Rating.BASIC, 0)
+    return {
+        "total": total, "solved": solved, "open": open_n, "overdue": overdue,
+        "overdue_share": round(100 * overdue / open_n, 1) if open_n else 0.0,
+        "by_category": by_category, "by_township": by_township, "median_hours": median_hours,
+        "ratings": [{"key": k, "label": Demand.Rating(k).label, "n": ratings.get(k, 0)} for k in Demand.Rating.values],
+        "satisfaction": round(100 * satisfied / rated, 1) if rated else None,
+    }
