@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "gonghui.orgs",
     "gonghui.members",
     "gonghui.downloads",
+    "gonghui.campaigns",
 ]
 
 MIDDLEWARE = [
