@@ -220,7 +220,7 @@ class DecideIn(Schema):
 
 
 @router.post("/campaigns/{id}/rows/{row_id}/decide", response=RowOut, summary="核对待核对行")
-@scoped(ListRow, source_list__campaign_id="id", pk="row_id", action=Action.CHANGE)
+@scoped(ListRow, campaign_id="id", pk="row_id", action=Action.CHANGE)
 def row_decide(request: HttpRequest, listrow: ListRow, payload: DecideIn) -> Any:
     if payload.same is None:
         raise HttpError(422, "请给出 same：true 或 false")

@@ -52,7 +52,7 @@ def run(*, scale: str, stdout: Any) -> None:
     rng = random.Random(20261201)
     actor = get_user_model().objects.get(username="huangyan")
     district = Union.objects.get(depth=1, name="台州市黄岩区总工会")
-    n = {"test": 120}.get(scale, 900)
+    n = {"test": 40}.get(scale, 300)
     today = timezone.localdate()
     campaign = services.campaign_create(actor=actor, owner=district, name=NAME, starts_on=dt.date(2026, 9, 1),
                                         ends_on=dt.date(2027, 3, 31), threshold=25)
@@ -71,7 +71,7 @@ def run(*, scale: str, stdout: Any) -> None:
 
     def registry_rows(items: list[Enterprise], *, code: bool = True) -> list[list[Any]]:
         return [[_spell(e.name, rng), e.uscc if code or rng.random() < 0.7 else "", e.address,
-                 max((e.headcount or 10) + rng.randint(-2, 3), 1), e.territory.region.name if e.territory.region else ""]
+                 (e.headcount or 10) + (rng.randint(1, 3) if rng.random() < 0.2 else 0), e.territory.region.name if e.territory.region else ""]
                 for e in items]
 
     first = registry_rows(uncovered + covered) + new_firms[: len(new_firms) // 2]
@@ -113,14 +113,17 @@ def run(*, scale: str, stdout: Any) -> None:
     for i, firm in enumerate(tasks):
         if i % 5 == 1:
             services.firm_task_update(actor=actor, firm=firm, status=TaskStatus.CONTACTED, note="已与企业负责人联系")
-        if i % 4 == 0 and founded < (3 if scale == "test" else 12):
+        if i % 4 == 0 and founded < (2 if scale == "test" else 12):
             f = services.founding_start(actor=actor, firm=firm, prep_group="张伟、李娜、王芳")
             f = services.founding_congress(actor=actor, founding=f, held_on=today - dt.timedelta(days=10), committees={
                 "committee": [["张伟", "主席"], ["李娜", "委员"], ["刘洋", "委员"]],
                 "audit": [["王芳", "主任"]], "women": [["李娜", "主任"]]})
             f = services.founding_approve(actor=actor, founding=f, approval_no=f"黄工〔2026〕{100 + i}号",
                                           approved_on=today - dt.timedelta(days=3))
-            services.founding_establish(actor=actor, founding=f, union_code=fake.uscc(rng, authority="81"),
+            code = fake.uscc(rng, authority="81")
+            while Union.objects.filter(code=code).exists():
+                code = fake.uscc(rng, authority="81")
+            services.founding_establish(actor=actor, founding=f, union_code=code,
                                         founded_on=today - dt.timedelta(days=1))
             founded += 1
     stdout.write(f"建会入会行动：名单 2 份，行动企业 {len(firms)}，已筛查 {screened}，新建工会 {founded}"

@@ -40,7 +40,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@scoped(ImportJob, arg="job", related=("union", "created_by", "confirmed_by"), pk="pk", where={"kind": KIND})
+@scoped(ImportJob, arg="job", related=("union", "created_by", "confirmed_by"), pk="pk")
 def import_job(request: HttpRequest, job: ImportJob) -> HttpResponse:
     return generic.job_page(request, KIND, job, PAGES)
 

@@ -120,6 +120,7 @@ class ListRow(models.Model):
     """One data row of an uploaded list, classified against the registry, with the engine's evidence."""
 
     source_list = models.ForeignKey(SourceList, verbose_name="名单", on_delete=models.CASCADE, related_name="items")
+    campaign = models.ForeignKey(Campaign, verbose_name="行动", on_delete=models.CASCADE, related_name="+")
     row = models.PositiveIntegerField("行号")  # the 1-based data row of the uploaded file
     name = models.CharField("单位名称", max_length=200)
     uscc = models.CharField("统一社会信用代码", max_length=30, blank=True)

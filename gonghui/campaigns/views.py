@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.importing import max_upload_bytes, too_big_message
@@ -136,7 +137,8 @@ def list_detail(request: HttpRequest, sourcelist: SourceList) -> HttpResponse:
         rows = selectors.row_list(user=request.user, source_list=sourcelist, match=match)
         ctx["page"] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         ctx["query"] = urlencode({"match": match}) if match else ""
-        ctx["counts"] = selectors.row_counts(user=request.user, source_list=sourcelist)
+        ctx["counts"] = counts = selectors.row_counts(user=request.user, source_list=sourcelist)
+        ctx["tabs"] = [(v, label, counts[v]) for v, label in Match.choices]
     return render(request, "campaigns/list_detail.html", ctx)
 
 
@@ -280,6 +282,7 @@ def _firm_post(request: HttpRequest, firm: CampaignFirm) -> None:
 
 
 @login_required
+@require_safe
 @scoped(Campaign, pk="pk", related=("owner",))
 def tasks(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """下发任务: the township's task list (overdue red); ?export=xlsx downloads it with a dropdown status column,
@@ -304,6 +307,7 @@ def tasks(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 
 
 @login_required
+@require_safe
 @scoped(Campaign, pk="pk", related=("owner",))
 def bulletin(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """一月一通报: the month's figures for the user's townships; ?format=docx|xlsx downloads them."""

@@ -32,7 +32,7 @@ def founding_start(*, actor: Any, firm: CampaignFirm, prep_group: str, union_nam
     if not prep_group:
         raise ValidationError("请填写筹备组成员")
     with transaction.atomic(), set_actor(actor):
-        firm = CampaignFirm.objects.select_for_update().select_related("enterprise").get(pk=firm.pk)
+        firm = CampaignFirm.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=firm.pk)
         if firm.stage != Stage.SINGLE:
             raise WrongState("只有“须单独建会”的任务可以发起建会")
         if Founding.objects.filter(firm=firm).exists():
@@ -62,7 +62,7 @@ def _clean_committees(raw: dict[str, Any]) -> dict[str, list[list[str]]]:
 
 def _advance(actor: Any, founding: Founding, expected: str) -> Founding:
     require(actor, Action.CHANGE, founding)
-    locked = Founding.objects.select_for_update().select_related("firm__enterprise", "firm__township").get(
+    locked = Founding.objects.select_for_update(of=("self",)).select_related("firm__enterprise", "firm__township").get(
         pk=founding.pk)
     if locked.step != expected:
         raise WrongState(f"建会流程目前在“{locked.get_step_display()}”环节")

@@ -264,7 +264,7 @@ def _classify_one(source_list: SourceList, d: dict[str, Any], m: dict[str, Any] 
                   remembered: dict[tuple[str, int], bool]) -> ListRow:
     meta, finder = ctx.meta, ctx.finder
     headcount, head_error = _headcount(d["headcount_raw"])
-    row = ListRow(source_list=source_list, row=d["row"], name=d["name"][:200] or "（无名称）", uscc=d["uscc"][:30],
+    row = ListRow(source_list=source_list, campaign_id=source_list.campaign_id, row=d["row"], name=d["name"][:200] or "（无名称）", uscc=d["uscc"][:30],
                   address=d["address"][:200], headcount=headcount, status_text=d["status"][:20])
     here = finder.find(d["township"], d["address"])
     if m is None:
@@ -336,7 +336,7 @@ def row_decide(*, actor: Any, row: ListRow, same: bool) -> ListRow:
     once. Requires `change` on the row (its township). Atomic, audited; 409 when the row is not under review."""
     require(actor, Action.CHANGE, row)
     with transaction.atomic(), set_actor(actor):
-        row = ListRow.objects.select_for_update().select_related("candidate", "source_list").get(pk=row.pk)
+        row = ListRow.objects.select_for_update(of=("self",)).select_related("candidate", "source_list").get(pk=row.pk)
         if row.match != Match.REVIEW or row.candidate is None:
             raise WrongState("该行不在待核对状态")
         PairDecision.objects.update_or_create(key=pair_key(row.name, row.uscc), enterprise=row.candidate,

@@ -68,7 +68,7 @@ def firm_screen(*, actor: Any, firm: CampaignFirm, round: int, decision: str, re
         labels = "、".join(f"{d}（{D(d).label}）" for d in DECISIONS[round])
         raise ValidationError(f"第{round}轮的结论应为：{labels}")
     with transaction.atomic(), set_actor(actor):
-        firm = CampaignFirm.objects.select_for_update().select_related("enterprise", "campaign").get(pk=firm.pk)
+        firm = CampaignFirm.objects.select_for_update(of=("self",)).select_related("enterprise", "campaign").get(pk=firm.pk)
         if ROUND_OF_STAGE.get(Stage(firm.stage)) != round:
             raise WrongState(f"该企业目前为“{firm.get_stage_display()}”，不在第{round}轮")
         if decision in (D.COVERED_ELSEWHERE, D.JOINT):
@@ -107,7 +107,7 @@ def firm_screen_undo(*, actor: Any, firm: CampaignFirm, reason: str) -> Screenin
     require(actor, Action.CHANGE, firm)
     reason = (reason or "").strip() or "撤销"
     with transaction.atomic(), set_actor(actor):
-        firm = CampaignFirm.objects.select_for_update().select_related("enterprise").get(pk=firm.pk)
+        firm = CampaignFirm.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=firm.pk)
         last = firm.steps.filter(undone=False).exclude(decision=D.UNDO).order_by("-pk").first()
         if last is None:
             raise WrongState("没有可以撤销的筛查记录")
@@ -168,7 +168,7 @@ def firm_task_update(*, actor: Any, firm: CampaignFirm, status: str, note: str =
         raise ValidationError(f"任务状态应为：{'、'.join(str(label) for v, label in TaskStatus.choices if v)}")
     note = (note or "").strip()
     with transaction.atomic(), set_actor(actor):
-        firm = CampaignFirm.objects.select_for_update().select_related("enterprise", "joint_union").get(pk=firm.pk)
+        firm = CampaignFirm.objects.select_for_update(of=("self",)).select_related("enterprise", "joint_union").get(pk=firm.pk)
         if firm.stage not in (Stage.SINGLE, Stage.JOINT):
             raise WrongState("该企业尚未筛查完毕，没有任务")
         if status == firm.task_status and note == firm.task_note and (due_on is None or due_on == firm.due_on):
