@@ -85,7 +85,7 @@ def spell(name: str, rng: random.Random) -> str:
         if out.startswith(prefix):
             out = rng.choice(("台州市黄岩", "黄岩区", "黄岩", "台州黄岩", "")) + out[len(prefix):]
             break
-    if rng.random() < 0.3 and out.endswith("有限公司"):
+    if rng.random() < 0.3 and out.endswith("有限公司") and not out.endswith("股份有限公司"):
         out = out[: -4] + "有限责任公司"
     if rng.random() < 0.2:
         out = out.replace("(", "（").replace(")", "）") if "(" in out else out.replace("（", "(").replace("）", ")")

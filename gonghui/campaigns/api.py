@@ -357,6 +357,7 @@ def firm_task(request: HttpRequest, campaignfirm: CampaignFirm, payload: TaskIn)
 
 class BulletinQuery(Schema):
     month: str = Field("", description="YYYY-MM（缺省：本月）")
+    quarter: str = Field("", description="YYYY-Qn：季度总结（该季度末的数字），给出时不看 month")
     format: str = Field("json", description="json|docx|xlsx")
 
 
@@ -366,10 +367,10 @@ class BulletinQuery(Schema):
 @scoped(Campaign, pk="id", related=("owner",))
 def campaign_bulletin(request: HttpRequest, campaign: Campaign, filters: Query[BulletinQuery]) -> Any:
     try:
-        month = bulletin.parse_month(filters.month)
+        month = bulletin.parse_quarter(filters.quarter) if filters.quarter else bulletin.parse_month(filters.month)
     except ValueError as exc:
         raise HttpError(422, str(exc)) from exc
-    data = bulletin.bulletin(user=request.user, campaign=campaign, month=month)
+    data = bulletin.bulletin(user=request.user, campaign=campaign, month=month, quarter=bool(filters.quarter))
     if filters.format == "json":
         return data
     if filters.format not in ("docx", "xlsx"):

@@ -40,6 +40,21 @@ def parse_month(text: str) -> dt.date:
         raise ValueError("month 应为 YYYY-MM，如 2026-11") from exc
 
 
+QUARTERS = "一二三四"
+
+
+def parse_quarter(text: str) -> dt.date:
+    """'2026-Q4' → 2026-12-01 (the quarter's last month: its figures are those at the quarter's end)."""
+    try:
+        year, q = text.upper().split("-Q")
+        n = int(q)
+        if not 1 <= n <= 4:
+            raise ValueError
+        return dt.date(int(year), n * 3, 1)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("quarter 应为 YYYY-Qn，如 2026-Q4") from exc
+
+
 def month_end(first: dt.date) -> dt.date:
     return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
@@ -55,8 +70,9 @@ def _latest_lists(campaign: Campaign, end: dt.date) -> list[int]:
     return sorted(out)
 
 
-def bulletin(*, user: Any, campaign: Campaign, month: dt.date) -> dict[str, Any]:
-    """The month's figures for the townships of the campaign the user sees, ranked by completion rate."""
+def bulletin(*, user: Any, campaign: Campaign, month: dt.date, quarter: bool = False) -> dict[str, Any]:
+    """The month's figures for the townships of the campaign the user sees, ranked by completion rate
+    (`quarter`: the quarterly summary, the same figures at the quarter's end)."""
     end = month_end(month)
     towns = list(selectors.visible_townships(user=user, campaign=campaign))
     ids = [t.pk for t in towns]
@@ -89,7 +105,8 @@ def bulletin(*, user: Any, campaign: Campaign, month: dt.date) -> dict[str, Any]
     totals: dict[str, Any] = {f: sum(r[f] for r in ranked) for f in FIELDS if f != "completion_rate"}
     totals["completion_rate"] = round(totals["tasks_done"] / totals["tasks"], 4) if totals["tasks"] else 0.0
     with_tasks = [r for r in ranked if r["tasks"]]
-    return {"month": f"{month:%Y-%m}", "campaign": campaign.name, "townships": ranked, "totals": totals,
+    return {"month": f"{month:%Y-%m}", "campaign": campaign.name,
+            "quarter": f"{month.year}-Q{(month.month - 1) // 3 + 1}" if quarter else "", "townships": ranked, "totals": totals,
             "highlights": [r["name"] for r in with_tasks[:3] if r["tasks_done"]],
             "laggards": [r["name"] for r in with_tasks[-3:][::-1] if r["completion_rate"] < totals["completion_rate"]]}
 
@@ -115,11 +132,16 @@ def docx_bytes(campaign: Campaign, data: dict[str, Any]) -> bytes:
     month = parse_month(data["month"])
     t = data["totals"]
     doc = Document()
-    title = doc.add_heading(f"关于{month.year}年{month.month}月建会入会工作进展情况的通报", level=0)
+    if data.get("quarter"):
+        period = f"{month.year}年第{QUARTERS[(month.month - 1) // 3]}季度"
+        title = doc.add_heading(f"关于{period}建会入会工作情况的总结", level=0)
+    else:
+        period = f"{month.year}年{month.month}月"
+        title = doc.add_heading(f"关于{period}建会入会工作进展情况的通报", level=0)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     issuer = doc.add_paragraph(f"{campaign.owner.name}    {cn_date(timezone.localdate())}")
     issuer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    doc.add_paragraph(f"各镇（街道）总工会：现将{campaign.name}{month.year}年{month.month}月进展情况通报如下。")
+    doc.add_paragraph(f"各镇（街道）总工会：现将{campaign.name}{period}进展情况通报如下。")
     doc.add_heading("一、总体情况", level=1)
     doc.add_paragraph(
         f"截至{cn_date(month_end(month))}，名单企业{t['listed']}家，其中已建会{t['covered']}家、未建会{t['uncovered']}家、"
@@ -159,7 +181,33 @@ def xlsx_of(data: dict[str, Any]) -> bytes:
 
 
 def render(campaign: Campaign, data: dict[str, Any], fmt: str) -> tuple[bytes, str, str]:
-    stem = f"建会入会月度通报-{data['month']}"
+    stem = f"建会入会季度总结-{data['quarter']}" if data.get("quarter") else f"建会入会月度通报-{data['month']}"
     if fmt == "docx":
         return docx_bytes(campaign, data), f"{stem}.docx", DOCX
     return xlsx_of(data), f"{stem}.xlsx", XLSX
+
+
+def funnel(*, user: Any, campaign: Campaign) -> list[tuple[str, int]]:
+    """列入 → 已筛查 → 已下发任务 → 已建会/入会, over the user's firms."""
+    firms = CampaignFirm.objects.visible_to(user).filter(campaign=campaign)
+    counts = firms.aggregate(
+        listed=Count("pk"), screened=Count("pk", filter=~Q(stage=Stage.LISTED)),
+        tasked=Count("pk", filter=Q(stage__in=[Stage.SINGLE, Stage.JOINT])),
+        done=Count("pk", filter=Q(task_status__in=[TaskStatus.FOUNDED, TaskStatus.JOINED])))
+    return [("列入名单", counts["listed"]), ("已筛查", counts["screened"]), ("已下发任务", counts["tasked"]),
+            ("已建会/入会", counts["done"])]
+
+
+def progress(*, user: Any, campaign: Campaign) -> dict[str, Any]:
+    """Completion rate by township, month by month from the campaign's start to this month (or its end)."""
+    today = timezone.localdate()
+    month, last = campaign.starts_on.replace(day=1), min(today, campaign.ends_on).replace(day=1)
+    months: list[str] = []
+    series: dict[str, list[float]] = {}
+    while month <= last and len(months) < 36:
+        data = bulletin(user=user, campaign=campaign, month=month)
+        months.append(data["month"])
+        for r in data["townships"]:
+            series.setdefault(r["name"], []).append(round(r["completion_rate"] * 100, 1))
+        month = (month_end(month) + dt.timedelta(days=1))
+    return {"months": months, "series": [{"name": k, "data": v} for k, v in series.items()]}

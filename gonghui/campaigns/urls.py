@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/firms/<int:firm_pk>/", views.firm_detail, name="firm"),
     path("<int:pk>/tasks/", views.tasks, name="tasks"),
     path("<int:pk>/bulletin/", views.bulletin, name="bulletin"),
+    path("<int:pk>/dashboard/", views.dashboard, name="dashboard"),
     path("tasks-import/", import_views.import_upload, name="tasks_import"),
     path("tasks-import/confirm/", import_views.import_confirm, name="tasks_import_confirm"),
     path("tasks-import/errors/", import_views.import_errors, name="tasks_import_errors"),

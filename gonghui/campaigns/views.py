@@ -311,15 +311,30 @@ def tasks(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 @scoped(Campaign, pk="pk", related=("owner",))
 def bulletin(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """一月一通报: the month's figures for the user's townships; ?format=docx|xlsx downloads them."""
+    quarter = request.GET.get("quarter", "")
     try:
-        month = bulletins.parse_month(request.GET.get("month", ""))
+        month = bulletins.parse_quarter(quarter) if quarter else bulletins.parse_month(request.GET.get("month", ""))
     except ValueError:
-        month = timezone.localdate().replace(day=1)
-    data = bulletins.bulletin(user=request.user, campaign=campaign, month=month)
+        month, quarter = timezone.localdate().replace(day=1), ""
+    data = bulletins.bulletin(user=request.user, campaign=campaign, month=month, quarter=bool(quarter))
     fmt = request.GET.get("format", "")
     if fmt in ("docx", "xlsx"):
         body, name, ctype = bulletins.render(campaign, data, fmt)
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
         return response
-    return render(request, "campaigns/bulletin.html", {"campaign": campaign, "data": data, "month": month})
+    q = f"{month.year}-Q{(month.month - 1) // 3 + 1}"
+    return render(request, "campaigns/bulletin.html", {"campaign": campaign, "data": data, "month": month,
+                                                       "this_quarter": q})
+
+
+@login_required
+@require_safe
+@scoped(Campaign, pk="pk", related=("owner",))
+def dashboard(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    """行动看板 (ECharts): completion by township month by month, and the funnel listed → screened → tasked → founded."""
+    funnel = bulletins.funnel(user=request.user, campaign=campaign)
+    return render(request, "campaigns/dashboard.html", {
+        "campaign": campaign, "funnel": funnel,
+        "chart": {"funnel": [{"name": n, "value": v} for n, v in funnel],
+                  **bulletins.progress(user=request.user, campaign=campaign)}})
