@@ -15,7 +15,7 @@ class CampaignsConfig(AppConfig):
         from . import demo_step, models, panels
 
         for model in (models.Campaign, models.SourceList, models.CampaignFirm, models.ScreeningStep,
-                      models.Founding, models.PairDecision):
+                      models.Founding, models.PairDecision, models.WelcomeKit):
             auditlog.register(model)
         r.register_nav(r.NavItem("建会入会行动", "campaigns:list", group="join", order=5))
         r.register_panel(r.Panel("campaigns", "campaigns/panel_progress.html", panels.progress_context, order=30,

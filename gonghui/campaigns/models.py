@@ -327,3 +327,31 @@ class Founding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.union_name}（{self.get_step_display()}）"
+
+
+class WelcomeKit(models.Model):
+    """入会礼包“五个一” for a new member of a union the campaign founded: a checklist of what they received."""
+
+    ITEMS = (("badge", "一枚会徽"), ("card", "一张会员卡"), ("law", "一本工会法"), ("gift", "一份礼品"),
+             ("lesson", "一堂工会课"))
+
+    membership = models.OneToOneField("members.Membership", verbose_name="会籍", on_delete=models.CASCADE,
+                                      related_name="welcome_kit")
+    badge = models.BooleanField("一枚会徽", default=False)
+    card = models.BooleanField("一张会员卡", default=False)
+    law = models.BooleanField("一本工会法", default=False)
+    gift = models.BooleanField("一份礼品", default=False)
+    lesson = models.BooleanField("一堂工会课", default=False)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = ("membership__union",)
+
+    class Meta:
+        verbose_name = "入会礼包"
+        verbose_name_plural = "入会礼包"
+
+    def __str__(self) -> str:
+        return f"入会礼包 {self.membership_id}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/lists/<int:list_pk>/review/", views.review, name="review"),
     path("<int:pk>/firms/", views.firm_list, name="firms"),
     path("<int:pk>/firms/<int:firm_pk>/", views.firm_detail, name="firm"),
+    path("<int:pk>/firms/<int:firm_pk>/welcome/", views.welcome, name="welcome"),
     path("<int:pk>/tasks/", views.tasks, name="tasks"),
     path("<int:pk>/bulletin/", views.bulletin, name="bulletin"),
     path("<int:pk>/dashboard/", views.dashboard, name="dashboard"),

@@ -227,6 +227,8 @@ def firm_detail(request: HttpRequest, campaignfirm: CampaignFirm) -> HttpRespons
         "round": {Stage.LISTED: 1, Stage.ROUND2: 2, Stage.ROUND3: 3}.get(Stage(firm.stage)),
         "decisions": {r: [(d, D(d).label) for d in ds] for r, ds in services.screening.DECISIONS.items()},
         "joints": selectors.joint_unions_near(user=request.user, firm=firm),
+        "same_address": (CampaignFirm.objects.filter(campaign=firm.campaign_id, enterprise__address=firm.enterprise.address)
+                         .exclude(pk=firm.pk).count() if firm.enterprise.address else 0),
         "survey": labour_survey_headcount(firm), "statuses": [(v, lbl) for v, lbl in TaskStatus.choices
                                                               if v and v != TaskStatus.FOUNDED],
         "can_change": allowed(request.user, Action.CHANGE, firm), "now": timezone.localtime(),
@@ -338,3 +340,32 @@ def dashboard(request: HttpRequest, campaign: Campaign) -> HttpResponse:
         "campaign": campaign, "funnel": funnel,
         "chart": {"funnel": [{"name": n, "value": v} for n, v in funnel],
                   **bulletins.progress(user=request.user, campaign=campaign)}})
+
+
+@login_required
+@scoped(CampaignFirm, campaign_id="pk", pk="firm_pk", related=("campaign", "enterprise"), post_action=Action.CHANGE)
+def welcome(request: HttpRequest, campaignfirm: CampaignFirm) -> HttpResponse:
+    """入会礼包“五个一”: per new member of the union founded for this firm, what they have received; POST saves one
+    member's checklist."""
+    from gonghui.members.models import Membership
+
+    from .models import WelcomeKit
+
+    founding = Founding.objects.filter(firm=campaignfirm, union__isnull=False).select_related("union").first()
+    members = (Membership.objects.visible_to(request.user).filter(union=founding.union, status=Membership.Status.ACTIVE)
+               .select_related("person").order_by("joined_on", "pk") if founding else Membership.objects.none())
+    if request.method == "POST":
+        m = members.filter(pk=request.POST.get("membership") or 0).first() if founding else None
+        if m is None:
+            messages.error(request, "请选择本会会员")
+        else:
+            services.welcome_kit_set(actor=request.user, membership=m,
+                                     items={k for k, _ in WelcomeKit.ITEMS if request.POST.get(k)})
+            messages.success(request, f"已登记{m.person.name}的入会礼包")
+        return redirect("campaigns:welcome", campaignfirm.campaign_id, campaignfirm.pk)
+    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    kits = {k.membership_id: k for k in WelcomeKit.objects.filter(membership__in=[m.pk for m in page])}
+    rows = [(m, [(k, label, getattr(kits.get(m.pk), k, False)) for k, label in WelcomeKit.ITEMS]) for m in page]
+    return render(request, "campaigns/welcome.html", {"campaign": campaignfirm.campaign, "firm": campaignfirm,
+                                                      "founding": founding, "rows": rows, "page": page,
+                                                      "can_change": allowed(request.user, Action.CHANGE, campaignfirm)})

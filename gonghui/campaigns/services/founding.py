@@ -126,3 +126,22 @@ def founding_establish(*, actor: Any, founding: Founding, union_code: str,
         f.save()
         CampaignFirm.objects.filter(pk=firm.pk).update(task_status=TaskStatus.FOUNDED, task_done_on=founded_on)
         return f
+
+
+def welcome_kit_set(*, actor: Any, membership: Any, items: set[str]) -> Any:
+    """Record which of the 五个一 a new member of a founded union has received (the whole set at once:
+    idempotent). Requires `change` on the membership (its union). Atomic, audited."""
+    from ..models import WelcomeKit
+
+    require(actor, Action.CHANGE, membership)
+    keys = {k for k, _ in WelcomeKit.ITEMS}
+    unknown = items - keys
+    if unknown:
+        raise ValidationError(f"未知的礼包项目：{'、'.join(sorted(unknown))}")
+    with transaction.atomic(), set_actor(actor):
+        kit, _ = WelcomeKit.objects.select_for_update().get_or_create(membership=membership)
+        for k in keys:
+            setattr(kit, k, k in items)
+        kit.updated_by = actor
+        kit.save()
+        return kit

@@ -149,15 +149,6 @@ def zombie_firms(campaign_firms: Any) -> Any:
         Q(enterprise__status__in=[Enterprise.Status.REVOKED, Enterprise.Status.CANCELLED]) | Q(enterprise__headcount=0))
 
 
-def shared_addresses(campaign_firms: Any, minimum: int = 3) -> set[str]:
-    """Round-1 suggestion (挂靠公司): addresses that many of the campaign's firms share."""
-    from django.db.models import Count
-
-    rows = (campaign_firms.exclude(enterprise__address="").values("enterprise__address")
-            .annotate(n=Count("pk")).filter(n__gte=minimum).values_list("enterprise__address", flat=True))
-    return set(rows)
-
-
 def firm_task_update(*, actor: Any, firm: CampaignFirm, status: str, note: str = "",
                      due_on: dt.date | None = None) -> bool:
     """A township cadre's update of a task: status (未联系 / 已联系 / 筹备中 / 已入联合会 / 无法建会 + reason),

@@ -225,3 +225,38 @@ def test_bulletin_numbers_equal_the_database_in_json_docx_and_xlsx(cast: Any, se
     rows = {r[1]: r for r in ws.iter_rows(min_row=3, values_only=True)}
     assert list(rows[cast.dongcheng_town.name][2:6]) == [3, 1, 2, 0]
     assert rows["合计"][2] == 4
+
+
+def test_welcome_kit_checklist_per_new_member(cast: Any, setup: Any, client_as: Any) -> None:
+    from gonghui.campaigns.models import WelcomeKit
+    from gonghui.members.models import Membership
+
+    big = setup["big"]
+    _to_task(cast, big)
+    fnd = services.founding_start(actor=cast.dongcheng, firm=big, prep_group="张伟")
+    fnd = services.founding_congress(actor=cast.dongcheng, founding=fnd, held_on=dt.date(2026, 11, 10), committees={
+        "committee": [["张伟", "主席"]], "audit": [["王芳", "主任"]], "women": [["李娜", "主任"]]})
+    fnd = services.founding_approve(actor=cast.dongcheng, founding=fnd, approval_no="东工〔2026〕3号",
+                                    approved_on=dt.date(2026, 11, 12))
+    fnd = services.founding_establish(actor=cast.dongcheng, founding=fnd, union_code=make_uscc("81331003MA2K9X8Y5"))
+    person = f.member(union=fnd.union, employer=big.enterprise, name="吴磊")
+    m = Membership.objects.get(person=person, union=fnd.union)
+    url = f"/campaigns/{big.campaign_id}/firms/{big.pk}/welcome/"
+    assert "吴磊" in client_as("dongcheng").get(url).content.decode()
+    client_as("dongcheng").post(url, {"membership": m.pk, "badge": "1", "law": "1"})
+    kit = WelcomeKit.objects.get(membership=m)
+    assert (kit.badge, kit.card, kit.law, kit.gift, kit.lesson) == (True, False, True, False, False)
+    assert client_as("yuanqiao").get(url).status_code == 404
+
+
+def test_many_firms_at_one_address_are_suggested_as_shells(cast: Any, setup: Any, client_as: Any) -> None:
+    addr = "东城街道劳动南路88号302室"
+    firms = []
+    for _ in range(3):
+        e = f.EnterpriseFactory(territory=cast.dongcheng_town, address=addr, headcount=3)
+        firms.append(CampaignFirm.objects.create(campaign=setup["campaign"], enterprise=e, township=cast.dongcheng_town,
+                                                 match="uncovered", added_on=dt.date(2026, 10, 31)))
+    html = client_as("dongcheng").get(f"/campaigns/{setup['campaign'].pk}/firms/{firms[0].pk}/").content.decode()
+    assert "疑似挂靠" in html
+    html = client_as("dongcheng").get(f"/campaigns/{setup['campaign'].pk}/firms/{setup['big'].pk}/").content.decode()
+    assert "疑似挂靠" not in html
