@@ -133,6 +133,10 @@ def list_detail(request: HttpRequest, sourcelist: SourceList) -> HttpResponse:
                            "can_apply": allowed(request.user, Action.CHANGE, sourcelist)}
     if request.htmx and busy:  # type: ignore[attr-defined]
         return render(request, "campaigns/_progress.html", ctx)
+    if request.htmx and request.headers.get("HX-Target") == "list-progress":  # type: ignore[attr-defined]
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"  # matching finished: show the whole page with its rows
+        return response
     if not busy:
         rows = selectors.row_list(user=request.user, source_list=sourcelist, match=match)
         ctx["page"] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

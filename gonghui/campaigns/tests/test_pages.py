@@ -63,3 +63,28 @@ def test_quarterly_summary_and_panel(many: Any, client_as: Any) -> None:
     assert c.get(f"/api/v1/campaigns/{campaign.pk}/bulletin?quarter=2026-Q5").status_code == 422
     panel = client_as("dongcheng").get("/panels/campaigns/").content.decode()
     assert "建会入会进展" in panel
+
+
+def test_a_large_list_goes_to_the_worker_and_the_page_shows_its_progress(cast: Any, client_as: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.campaigns.services import list_classify
+
+    from .helpers import csv_bytes
+
+    campaign = make_campaign(cast.huangyan, cast.district)
+    rows = [[f"台州市黄岩东城测试{i:05d}贸易有限公司", "", f"东城街道测试路{i}号", 5, "东城街道"] for i in range(4000)]
+    body = csv_bytes(rows)
+    assert len(body) > 256 * 1024
+    c = client_as("huangyan")
+    r = c.post(f"/api/v1/campaigns/{campaign.pk}/lists",
+               {"file": SimpleUploadedFile("大名单.csv", body), "source": "census", "as_of": "2026-10-31"})
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    lid = r.json()["id"]
+    page = c.get(f"/campaigns/{campaign.pk}/lists/{lid}/")
+    assert 'role="progressbar"' in page.content.decode()
+    list_classify(lid)  # what the worker runs
+    done = c.get(f"/campaigns/{campaign.pk}/lists/{lid}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-progress")
+    assert done["HX-Refresh"] == "true"
+    body = c.get(f"/api/v1/campaigns/{campaign.pk}/lists/{lid}").json()
+    assert body["status"] == "classified" and body["rows"] == 4000 and body["counts"]["rejected"] == 4000
