@@ -335,8 +335,10 @@ class WelcomeKit(models.Model):
     ITEMS = (("badge", "一枚会徽"), ("card", "一张会员卡"), ("law", "一本工会法"), ("gift", "一份礼品"),
              ("lesson", "一堂工会课"))
 
-    membership = models.OneToOneField("members.Membership", verbose_name="会籍", on_delete=models.CASCADE,
-                                      related_name="welcome_kit")
+    # a foreign key, not a one-to-one: a reverse one-to-one on Membership would be read by the audit log on every
+    # membership write (the join's pinned query count)
+    membership = models.ForeignKey("members.Membership", verbose_name="会籍", on_delete=models.CASCADE,
+                                   related_name="+")
     badge = models.BooleanField("一枚会徽", default=False)
     card = models.BooleanField("一张会员卡", default=False)
     law = models.BooleanField("一本工会法", default=False)
@@ -352,6 +354,7 @@ class WelcomeKit(models.Model):
     class Meta:
         verbose_name = "入会礼包"
         verbose_name_plural = "入会礼包"
+        constraints = [models.UniqueConstraint(fields=["membership"], name="one_welcome_kit_per_membership")]
 
     def __str__(self) -> str:
         return f"入会礼包 {self.membership_id}"
