@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.downloads",
     "gonghui.demands",
+    "gonghui.campaigns",
 ]
 
 MIDDLEWARE = [

@@ -145,6 +145,9 @@ class Enterprise(models.Model):
     headcount_date = models.DateField("人数日期", null=True, blank=True)
     status = models.CharField("经营状态", max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     established_on = models.DateField("成立日期", null=True, blank=True)
+    # The list that first brought a firm into the registry (a campaign's 社保 / 经济普查 / 市场监管 list), and its date.
+    listed_source = models.CharField("来源名单", max_length=20, blank=True)
+    listed_on = models.DateField("来源名单日期", null=True, blank=True)
     # Denormalised from the open Coverage row, kept by orgs.services only, so "covered or not" is one column.
     covering_union = models.ForeignKey(
         Union, verbose_name="覆盖工会", null=True, blank=True, on_delete=models.SET_NULL, related_name="covered_enterprises"
