@@ -106,6 +106,11 @@ class Listing:
         return [(k, v) for k, vs in self._query(size=False).lists() for v in vs]
 
     @property
+    def filter_hidden(self) -> list[tuple[str, str]]:
+        """The filters as hidden fields (a form acting on ticked rows keeps the list's filters)."""
+        return [(k, v) for k, vs in self._query(sort=False, size=False).lists() for v in vs]
+
+    @property
     def jump_hidden(self) -> list[tuple[str, str]]:
         """The hidden fields of the jump-to-page form."""
         return [(k, v) for k, vs in self._query().lists() for v in vs]

@@ -82,6 +82,10 @@ def describe(f: MemberFilters, *, union_name: str = "", enterprise_name: str = "
 
     parts = []
     for key, value in vars(f).items():
+        if key == "ids":
+            if value:
+                parts.append(f"勾选的 {len(value)} 人")
+            continue
         if value in ("", None):
             continue
         if key == "q" and is_sensitive_query(value):

@@ -78,6 +78,9 @@ def without_sensitive_q(data: Any, session: Any) -> tuple[Any, bool]:
     return query, False
 
 
+SELECTION_LIMIT = 100  # rows ticked at once: the list's largest page
+
+
 class MemberFilterForm(forms.Form):
     """The member list's filters. Every value is checked: an invalid one is an error beside its field, never
     "no filter" (a typo in a date once exported every member). The union may be any union in the user's
@@ -143,6 +146,13 @@ class MemberFilterForm(forms.Form):
         start, end = data.get("joined_from"), data.get("joined_to")
         if start and end and start > end:
             self.add_error("joined_to", "结束日期不能早于开始日期")
+        # the rows ticked on the list (导出所选): person ids, within the other filters and the user's scope
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        if any(not str(v).isdigit() or len(str(v)) > 18 for v in raw):
+            self.add_error(None, "所选的行有误，请重新勾选")
+        elif len(set(raw)) > SELECTION_LIMIT:
+            self.add_error(None, f"一次最多导出所勾选的 {SELECTION_LIMIT} 人")
+        data["ids"] = tuple(sorted({int(v) for v in raw if str(v).isdigit() and len(str(v)) <= 18}))
         return data
 
     def filters(self) -> MemberFilters:
@@ -152,7 +162,7 @@ class MemberFilterForm(forms.Form):
         d = self.cleaned_data
         return MemberFilters(q=d["q"] or "", union=d["union"], occupation=d["occupation"] or "",
                              political=d["political"] or "", joined_from=d["joined_from"], joined_to=d["joined_to"],
-                             enterprise=d["enterprise"], status=d["status"] or "")
+                             enterprise=d["enterprise"], status=d["status"] or "", ids=d.get("ids", ()))
 
     def url_query(self) -> str:
         """The filters as a query string for links (pages, export): never a sensitive search, only its key."""
@@ -161,6 +171,8 @@ class MemberFilterForm(forms.Form):
         for name in ("union", "status", "occupation", "political", "joined_from", "joined_to", "enterprise"):
             if d.get(name) not in (None, ""):
                 query[name] = str(d[name])
+        if d.get("ids"):
+            query.setlist("ids", [str(i) for i in d["ids"]])
         q = d.get("q") or ""
         if q:
             if is_sensitive_query(q) and self.session is not None:
@@ -277,7 +289,7 @@ class BatchDecideForm(forms.Form):
 
     ids = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "请先勾选要审核的申请人"})
     approve = forms.TypedChoiceField(choices=[("1", "通过"), ("0", "不通过")], coerce=lambda v: v == "1")
-    reason = forms.CharField(max_length=200, required=False)
+    reject_reason = forms.CharField(max_length=200, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -287,13 +299,13 @@ class BatchDecideForm(forms.Form):
 
     def clean_ids(self) -> list[int]:
         ids = list(dict.fromkeys(self.cleaned_data["ids"]))
-        if len(ids) > 100:
-            raise forms.ValidationError("一次最多审核 100 人")
+        if len(ids) > SELECTION_LIMIT:
+            raise forms.ValidationError(f"一次最多审核 {SELECTION_LIMIT} 人")
         return ids
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("approve") is False and not (data.get("reason") or "").strip():
-            self.add_error("reason", "批量不通过须填写原因")
+        if data.get("approve") is False and not (data.get("reject_reason") or "").strip():
+            self.add_error("reject_reason", "批量不通过须填写原因")
         return data
 

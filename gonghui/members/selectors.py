@@ -42,6 +42,7 @@ class MemberFilters:
     joined_to: dt.date | None = None
     enterprise: int | None = None
     status: str = ""  # one of MEMBER_STATUSES
+    ids: tuple[int, ...] = ()  # the rows ticked on the list (export the selection): at most a page of them
 
     def as_params(self) -> dict[str, Any]:
         """JSON-safe (dates as ISO text); `from_params` reverses it. For background export jobs."""
@@ -53,6 +54,8 @@ class MemberFilters:
         for key in ("joined_from", "joined_to"):
             if values.get(key):
                 values[key] = dt.date.fromisoformat(values[key])
+        if "ids" in values:
+            values["ids"] = tuple(values["ids"] or ())
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
 
@@ -159,6 +162,8 @@ def member_list(*, user: Any, filters: MemberFilters | None = None) -> QuerySet[
         qs = qs.filter(political=f.political)
     if f.enterprise:
         qs = qs.filter(employer_id=f.enterprise)
+    if f.ids:
+        qs = qs.filter(pk__in=f.ids)
     return qs.select_related("current_union", "employer").order_by("-pk")
 
 

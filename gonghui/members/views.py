@@ -258,8 +258,8 @@ def approvals(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@permission(Action.APPROVE)  # before require_POST: a GET without the action is a 403 like any other
 @require_POST
-@permission(Action.APPROVE)
 def join_batch(request: HttpRequest) -> HttpResponse:
     """批量审核 from the member list (状态 = 待审核): the ticked applicants are approved, or rejected with a reason,
     one by one through `join_decide` — each its own transaction, scope- and permission-checked, audited. Only
@@ -270,7 +270,8 @@ def join_batch(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(target)
-    ids, approve, reason = form.cleaned_data["ids"], form.cleaned_data["approve"], form.cleaned_data["reason"]
+    ids, approve = form.cleaned_data["ids"], form.cleaned_data["approve"]
+    reason = form.cleaned_data["reject_reason"].strip() if not approve else ""
     pending = selectors.pending_joins(user=request.user, action=Action.APPROVE).filter(person_id__in=ids)
     done = refused = 0
     for membership in pending:

@@ -86,3 +86,14 @@ def test_phone_join_page_and_e_card(phone_page: Any, live_server: Any) -> None:
     phone_page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key,
                                      "url": live_server.url}])
     check(phone_page, live_server, reverse("join:card"), wait="[data-testid=e-card]")
+
+
+def test_phone_cards_of_the_lists(phone_page: Any, live_server: Any, login: Any, shot: Any) -> None:
+    login(phone_page, live_server, "dongcheng")
+    found: list[str] = []
+    for path, name in ((reverse("members:list"), "member-list"), (reverse("members:approvals"), "approvals"),
+                       (reverse("members:transfers"), "transfers")):
+        found += violations_on(phone_page, live_server, path)
+        assert phone_page.evaluate("document.documentElement.scrollWidth") <= 361, path  # cards, no sideways scroll
+        shot(phone_page, f"cards-{name}")
+    assert not found, "\n".join(found)
