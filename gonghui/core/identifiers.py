@@ -102,6 +102,11 @@ def mask_id(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+def mask_phone(phone: str) -> str:
+    """'17712341182' → '177****1182' (lists, exports and the API without the reveal permission)."""
+    return phone[:3] + "****" + phone[7:] if len(phone) == 11 else phone
+
+
 @lru_cache(maxsize=8192)
 def area_code_ever_existed(code: str) -> bool:
     """True when this 6-digit area code names a county in *any* era (python-stdnum keeps the history).

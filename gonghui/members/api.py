@@ -10,11 +10,12 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from gonghui.core.identifiers import mask_phone
 from gonghui.core.paging import Paging
 from gonghui.orgs.scope import scoped
 
 from . import selectors, services
-from .join_views import _join_union, mask_phone
+from .join_views import _join_union
 from .models import Occupation, Person
 from .ratelimits import join_limited
 

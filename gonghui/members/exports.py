@@ -23,6 +23,7 @@ from gonghui.accounts.permissions import Action, action_paths, can
 from gonghui.core import crypto
 from gonghui.core.audit import audit_access
 from gonghui.core.excel import xlsx_stream
+from gonghui.core.identifiers import mask_phone
 from gonghui.downloads.models import ExportJob
 from gonghui.downloads.services import export_job_create
 from gonghui.orgs.scope import scope_q
@@ -41,9 +42,6 @@ FILTER_LABELS = {"q": "搜索", "union": "工会", "occupation": "职业群体",
                  "joined_from": "入会日期从", "joined_to": "入会日期至", "enterprise": "工作单位", "status": "状态"}
 
 
-def mask_phone(phone: str) -> str:
-    """'17712341182' → '177****1182' (the API's mask, the only form shown without permission)."""
-    return phone[:3] + "****" + phone[7:] if len(phone) == 11 else phone
 
 
 def phones_visible(user: Any, people: list[Person]) -> set[int]:

@@ -89,8 +89,6 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[7:] if len(phone) == 11 else phone
 
 
 # ---------------------------------------------------------------- the phone form

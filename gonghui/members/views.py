@@ -18,6 +18,7 @@ from django_ratelimit.core import is_ratelimited
 
 from gonghui.accounts.permissions import Action, can
 from gonghui.core.audit import audit_access
+from gonghui.core.identifiers import mask_phone
 from gonghui.core.paging import paginate
 from gonghui.orgs.models import Union
 from gonghui.orgs.scope import allowed, path_in_scope, permission, require, scoped
@@ -69,7 +70,7 @@ def _list_context(request: HttpRequest, form: MemberFilterForm) -> dict[str, Any
     page = listing.page
     shown = exports.phones_visible(request.user, list(page))
     for p in page:
-        p.phone_shown = p.phone if p.pk in shown else exports.mask_phone(p.phone)  # type: ignore[attr-defined]
+        p.phone_shown = p.phone if p.pk in shown else mask_phone(p.phone)  # type: ignore[attr-defined]
         p.status_label = exports.STATUS_LABEL.get(getattr(p, "m_status", "") or "", "")  # type: ignore[attr-defined]
     search_text = (form.cleaned_data.get("q") if form.is_valid() else form.data.get("q")) or ""
     pending = form.is_valid() and form.cleaned_data.get("status") == "pending"

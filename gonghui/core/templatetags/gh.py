@@ -76,3 +76,11 @@ def sort_th(listing: Any, key: str, label: str, css: str = "") -> str:
         '<th scope="col" class="{}" aria-sort="{}"><a class="gh-sort text-reset text-decoration-none" href="{}" '
         'title="{}" data-testid="sort-{}">{}<span class="gh-sort-arrow" aria-hidden="true">{}</span></a></th>',
         css, h["state"], h["href"], title, key, label, h["arrow"])
+
+
+@register.filter
+def masked_phone(value: object) -> str:
+    """A mobile as the lists show it without the reveal permission: 177****1182."""
+    from gonghui.core.identifiers import mask_phone
+
+    return mask_phone(str(value or ""))
