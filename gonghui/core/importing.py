@@ -234,6 +234,39 @@ def write_private(path: Path, data: bytes | Iterable[bytes]) -> None:
     os.chmod(path, 0o600)
 
 
+def store_upload(chunks: Iterable[bytes], *, size: int) -> Path:
+    """Store an uploaded file as `upload` in a new private folder and return the folder. Refused at the door
+    with a zh-hans ValidationError, nothing kept: too big (`size` as declared, then as written — a chunked body
+    has no Content-Length), empty, or not a spreadsheet we read (type by content, zip bomb, encryption). The
+    stored name is ours, never the user's: a file called `..` or `a/b` is only ever an original name."""
+    import shutil
+
+    from django.core.exceptions import ValidationError
+
+    from gonghui.core.excel import SpreadsheetError, sniff
+    from linkage.io import CSV_HEAD_BYTES
+
+    if size > max_upload_bytes():
+        raise ValidationError(too_big_message(size))
+    if size == 0:
+        raise ValidationError("文件是空的，请检查后重新上传")
+    folder = new_folder()
+    path = folder / "upload"
+    write_private(path, chunks)
+    try:
+        if path.stat().st_size > max_upload_bytes():
+            raise ValidationError(too_big_message(path.stat().st_size))
+        with open(path, "rb") as fh:  # cheaply, before anything parses it
+            sniff(fh.read(CSV_HEAD_BYTES), path=path)
+    except SpreadsheetError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ValidationError(str(exc)) from exc
+    except ValidationError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
 def write_error_report(outcome: Outcome, columns: Sequence[Column], *, folder: Path | None = None) -> str | None:
     """The rejected rows as an xlsx in the template's columns plus 错误原因, in `folder` (or a new private one)."""
     if not outcome.rejected:

@@ -15,22 +15,19 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from gonghui.core.excel import SpreadsheetError, sniff
+from gonghui.core.excel import SpreadsheetError
 from gonghui.core.importing import (
     ERROR_REPORT,
     INLINE_BYTES,
     ImportRequest,
     Progress,
     get_kind,
-    max_upload_bytes,
-    new_folder,
     store_root,
-    too_big_message,
+    store_upload,
     ttl,
     write_error_report,
     write_private,
 )
-from linkage.io import CSV_HEAD_BYTES
 
 from .models import ImportJob
 
@@ -69,24 +66,7 @@ def job_create(*, actor: Any, kind: str, union: Any, chunks: Iterable[bytes], si
     (`upload`), never the user's: a file called `..` or `a/b` is just a name in `original_name`."""
     if get_kind(kind) is None:
         raise ValidationError("未知的导入类型")
-    if size > max_upload_bytes():
-        raise ValidationError(too_big_message(size))
-    if size == 0:
-        raise ValidationError("文件是空的，请检查后重新上传")
-    folder = new_folder()
-    path = folder / "upload"
-    write_private(path, chunks)
-    try:
-        if path.stat().st_size > max_upload_bytes():
-            raise ValidationError(too_big_message(path.stat().st_size))
-        with open(path, "rb") as fh:  # type by content, zip bomb, encryption: refused at the door, cheaply
-            sniff(fh.read(CSV_HEAD_BYTES), path=path)
-    except SpreadsheetError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise ValidationError(str(exc)) from exc
-    except ValidationError:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    folder = store_upload(chunks, size=size)
     return ImportJob.objects.create(kind=kind, union=union, created_by_id=getattr(actor, "pk", None),
                                     folder=str(folder), file_name="upload", original_name=original_name[:200],
                                     sheet=sheet[:100])

@@ -20,15 +20,17 @@ from django.utils import timezone
 
 import linkage
 from gonghui.accounts.permissions import Action
-from gonghui.core.excel import Column, SpreadsheetError, StreamTable, cell_text, parse_int, sniff
+from gonghui.core.excel import Column, SpreadsheetError, StreamTable, cell_text, parse_int
 from gonghui.core.identifiers import normalize_code, uscc_error
-from gonghui.core.importing import max_upload_bytes, new_folder, store_root, too_big_message, write_private
+from gonghui.core.importing import (
+    store_root,
+    store_upload,
+)
 from gonghui.core.models import Region
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import require
 from gonghui.orgs.services import enterprise_upsert
 from linkage.clean import normalize_name_expr
-from linkage.io import CSV_HEAD_BYTES
 
 from ..models import Campaign, CampaignFirm, ListRow, Match, PairDecision, Source, SourceList
 
@@ -79,24 +81,7 @@ def list_upload(*, actor: Any, campaign: Campaign, source: str, as_of: dt.date, 
     require(actor, Action.CHANGE, campaign)
     if source not in Source.values:
         raise ValidationError(f"未知的名单来源：{source}（可选 {'、'.join(Source.values)}）")
-    if size > max_upload_bytes():
-        raise ValidationError(too_big_message(size))
-    if size == 0:
-        raise ValidationError("文件是空的，请检查后重新上传")
-    folder = new_folder()
-    path = folder / "upload"
-    write_private(path, chunks)
-    try:
-        if path.stat().st_size > max_upload_bytes():
-            raise ValidationError(too_big_message(path.stat().st_size))
-        with open(path, "rb") as fh:
-            sniff(fh.read(CSV_HEAD_BYTES), path=path)
-    except SpreadsheetError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise ValidationError(str(exc)) from exc
-    except ValidationError:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    folder = store_upload(chunks, size=size)  # the one upload store: refused at the door, nothing kept
     with transaction.atomic(), set_actor(actor):
         return SourceList.objects.create(campaign=campaign, source=source, as_of=as_of, folder=str(folder),
                                          original_name=(original_name or "upload")[:200], created_by=actor)
