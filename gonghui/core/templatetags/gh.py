@@ -84,3 +84,13 @@ def masked_phone(value: object) -> str:
     from gonghui.core.identifiers import mask_phone
 
     return mask_phone(str(value or ""))
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+@register.filter
+def cn_weekday(value: object) -> str:
+    """周一 … 周日 for a date (the calendar page's holidays and 调休 days)."""
+    weekday = getattr(value, "weekday", None)
+    return f"周{WEEKDAYS[weekday()]}" if callable(weekday) else ""
