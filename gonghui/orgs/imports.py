@@ -518,9 +518,10 @@ IMPORTERS: dict[str, Callable[..., Outcome]] = {"enterprises": import_enterprise
 # ---------------------------------------------------------------- registration with the one import path
 
 
-def registry_anchor(user: Any) -> Union | None:
-    """The union a registry import is made under (and scoped by): the top node the user may change."""
-    paths = action_paths(user, Action.CHANGE)
+def registry_anchor(user: Any, action: str = Action.CHANGE) -> Union | None:
+    """The union an import without a chosen union is made under (and scoped by): the top node where the user
+    holds `action` (change for the registries, manage_users for the users import)."""
+    paths = action_paths(user, action)
     if paths is None:
         return Union.objects.filter(depth=1).order_by("path").first()
     return Union.objects.filter(path__in=paths).order_by("path").first()

@@ -25,14 +25,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from gonghui.accounts import services as accounts
 from gonghui.accounts.grants import may_grant
 from gonghui.accounts.models import RoleAssignment, Unit, User
-from gonghui.accounts.permissions import Action, Role, action_paths
+from gonghui.accounts.permissions import Action, Role
 from gonghui.core.excel import Column, Row, Table, cell_text, xlsx_bytes
 from gonghui.core.identifiers import normalize_code
 from gonghui.core.importing import ImportKind, ImportRequest, Outcome, register, write_private
 
-from .imports import AUDIT_MODELS, _duplicates, _process, _Result, _RowFailed
+from .imports import AUDIT_MODELS, _duplicates, _process, _Result, _RowFailed, registry_anchor
 from .models import Union
-from .scope import path_in_scope
 
 KIND = "users"
 LABEL = "用户"
@@ -58,10 +57,7 @@ AUDIT_MODELS[KIND] = User
 
 def anchor(user: Any) -> Union | None:
     """The union a users import is made under (and scoped by): the top node where the user manages users."""
-    paths = action_paths(user, Action.MANAGE_USERS)
-    if paths is None:
-        return Union.objects.filter(depth=1).order_by("path").first()
-    return Union.objects.filter(path__in=paths).order_by("path").first()
+    return registry_anchor(user, Action.MANAGE_USERS)
 
 
 def _target(text: str, actor: Any) -> Union | Unit:
@@ -103,8 +99,6 @@ def _rows(actor: Any, credentials: list[tuple[Any, ...]]) -> Callable[[Table, bo
                 raise _RowFailed("授权组织", "", "授权组织不能为空")
             target = _target(target_text, actor)
             where = {"union": target} if isinstance(target, Union) else {"unit": target}
-            if isinstance(target, Union) and not path_in_scope(actor, target.path):
-                raise _RowFailed("授权组织", target_text, "不在您的管辖范围")
             if not may_grant(actor, role, **where):
                 raise _RowFailed("角色", role_text, f"您无权在“{target}”授予“{role_text}”：只能在自己管理的范围内授予不超过自身权限的角色")
             existing = User.objects.filter(username__iexact=username).first()
