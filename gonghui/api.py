@@ -11,6 +11,7 @@ from importlib import import_module
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -18,6 +19,7 @@ from ninja.renderers import JSONRenderer
 
 from gonghui.accounts.api import router as accounts_router
 from gonghui.accounts.auth import api_auth
+from gonghui.core.errors import WrongState
 from gonghui.core.registry import API_ROUTERS
 
 
@@ -165,6 +167,18 @@ def _zh_error(error: dict[str, Any]) -> dict[str, Any]:
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [_zh_error(e) if isinstance(e, dict) else e for e in exc.errors]
     return api.create_response(request, {"detail": STATUS_DETAIL[422], "errors": errors}, status=422)
+
+
+@api.exception_handler(ModelValidationError)
+def _model_validation_error(request: HttpRequest, exc: ModelValidationError) -> HttpResponse:
+    """A service refused the input (its messages are zh-hans): 422, every message in `detail`."""
+    return api.create_response(request, {"detail": "；".join(exc.messages) or STATUS_DETAIL[422]}, status=422)
+
+
+@api.exception_handler(WrongState)
+def _wrong_state(request: HttpRequest, exc: WrongState) -> HttpResponse:
+    """A step the object's current state does not allow (gonghui.core.errors): 409 with the service's message."""
+    return api.create_response(request, {"detail": exc.message}, status=409)
 
 
 @api.exception_handler(AuthenticationError)

@@ -9,7 +9,6 @@ id never learns more than a 404."""
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from ninja import Field, File, Form, Query, Router, Schema
@@ -28,14 +27,6 @@ from .models import Campaign, CampaignFirm, ListRow, Match, SourceList, Stage, T
 from .owner import default_owner
 
 router = Router(tags=["建会入会"])
-
-
-def _state(exc: services.WrongState) -> HttpError:
-    return HttpError(409, str(exc))
-
-
-def _invalid(exc: ValidationError) -> HttpError:
-    return HttpError(422, "；".join(exc.messages))
 
 
 class CampaignIn(Schema):
@@ -74,12 +65,9 @@ def campaign_create(request: HttpRequest, payload: CampaignIn) -> Any:
         owner = default_owner(request.user)
     if not payload.starts_on or not payload.ends_on:
         raise HttpError(422, "请填写开始日期和结束日期（YYYY-MM-DD）")
-    try:
-        campaign = services.campaign_create(actor=request.user, owner=owner, name=payload.name,
-                                            starts_on=payload.starts_on, ends_on=payload.ends_on,
-                                            threshold=payload.threshold, trades=payload.trades)
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
+    campaign = services.campaign_create(actor=request.user, owner=owner, name=payload.name,
+                                        starts_on=payload.starts_on, ends_on=payload.ends_on,
+                                        threshold=payload.threshold, trades=payload.trades)
     return 201, campaign
 
 
@@ -135,11 +123,8 @@ def list_upload(request: HttpRequest, campaign: Campaign, file: UploadedFile | N
         day = dt.date.fromisoformat(as_of)
     except ValueError as exc:
         raise HttpError(422, "名单日期 as_of 应为 YYYY-MM-DD") from exc
-    try:
-        sl = services.list_upload(actor=request.user, campaign=campaign, source=source, as_of=day,
-                                  chunks=file.chunks(), size=file.size or 0, original_name=file.name or "upload")
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
+    sl = services.list_upload(actor=request.user, campaign=campaign, source=source, as_of=day,
+                              chunks=file.chunks(), size=file.size or 0, original_name=file.name or "upload")
     start_classify(sl)
     return 202, {"id": sl.pk, "status": sl.status}
 
@@ -207,10 +192,7 @@ def list_rows(request: HttpRequest, sourcelist: SourceList, filters: Query[RowQu
              description="已分类的名单：新企业登记入名录，人数更新，未建会与新企业纳入行动。排队中或比对中 409。")
 @scoped(SourceList, campaign_id="id", pk="list_id", action=Action.CHANGE, related=("campaign",))
 def list_apply(request: HttpRequest, sourcelist: SourceList) -> Any:
-    try:
-        services.list_apply(actor=request.user, source_list=sourcelist)
-    except services.WrongState as exc:
-        raise _state(exc) from exc
+    services.list_apply(actor=request.user, source_list=sourcelist)
     sourcelist.refresh_from_db()
     return _list_out(sourcelist)
 
@@ -224,10 +206,7 @@ class DecideIn(Schema):
 def row_decide(request: HttpRequest, listrow: ListRow, payload: DecideIn) -> Any:
     if payload.same is None:
         raise HttpError(422, "请给出 same：true 或 false")
-    try:
-        return services.row_decide(actor=request.user, row=listrow, same=payload.same)
-    except services.WrongState as exc:
-        raise _state(exc) from exc
+    return services.row_decide(actor=request.user, row=listrow, same=payload.same)
 
 
 # ---------------------------------------------------------------- firms
@@ -308,15 +287,10 @@ def firm_screen(request: HttpRequest, campaignfirm: CampaignFirm, payload: Scree
     union = Union.objects.get_visible(request.user, pk=payload.union_id) if payload.union_id else None
     if payload.round is None:
         raise HttpError(422, "请给出轮次 round（1、2 或 3）")
-    try:
-        return services.firm_screen(actor=request.user, firm=campaignfirm, round=payload.round,
-                                    decision=payload.decision, reason=payload.reason, union=union,
-                                    called_by=payload.called_by, called_at=payload.called_at,
-                                    call_outcome=payload.call_outcome)
-    except services.WrongState as exc:
-        raise _state(exc) from exc
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
+    return services.firm_screen(actor=request.user, firm=campaignfirm, round=payload.round,
+                                decision=payload.decision, reason=payload.reason, union=union,
+                                called_by=payload.called_by, called_at=payload.called_at,
+                                call_outcome=payload.call_outcome)
 
 
 class UndoIn(Schema):
@@ -326,10 +300,7 @@ class UndoIn(Schema):
 @router.post("/campaigns/{id}/firms/{firm_id}/undo", response=StepOut, summary="撤销最近一步筛查")
 @scoped(CampaignFirm, campaign_id="id", pk="firm_id", action=Action.CHANGE)
 def firm_undo(request: HttpRequest, campaignfirm: CampaignFirm, payload: UndoIn) -> Any:
-    try:
-        return services.firm_screen_undo(actor=request.user, firm=campaignfirm, reason=payload.reason)
-    except services.WrongState as exc:
-        raise _state(exc) from exc
+    return services.firm_screen_undo(actor=request.user, firm=campaignfirm, reason=payload.reason)
 
 
 class TaskIn(Schema):
@@ -341,13 +312,8 @@ class TaskIn(Schema):
 @router.post("/campaigns/{id}/firms/{firm_id}/task", response=FirmOut, summary="更新任务状态")
 @scoped(CampaignFirm, campaign_id="id", pk="firm_id", action=Action.CHANGE, related=("enterprise",))
 def firm_task(request: HttpRequest, campaignfirm: CampaignFirm, payload: TaskIn) -> Any:
-    try:
-        services.firm_task_update(actor=request.user, firm=campaignfirm, status=payload.status, note=payload.note,
-                                  due_on=payload.due_on)
-    except services.WrongState as exc:
-        raise _state(exc) from exc
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
+    services.firm_task_update(actor=request.user, firm=campaignfirm, status=payload.status, note=payload.note,
+                              due_on=payload.due_on)
     campaignfirm.refresh_from_db()
     return campaignfirm
 

@@ -46,7 +46,9 @@ def task_workbook(campaign: Campaign, firms: Sequence[CampaignFirm]) -> bytes:
 
 
 def _run(req: ImportRequest, *, write: bool) -> Outcome:
-    from .services import WrongState, firm_task_update
+    from gonghui.core.errors import WrongState
+
+    from .services import firm_task_update
 
     table = read_table(req.path, COLUMNS, sheet=req.sheet)
     out = Outcome(sheet=table.sheet, header_row=table.header_row, rows=len(table.rows),

@@ -18,6 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from gonghui.accounts.permissions import Action
+from gonghui.core.errors import WrongState
 from gonghui.core.importing import max_upload_bytes, too_big_message
 from gonghui.orgs.models import Union
 from gonghui.orgs.scope import allowed, require, scoped
@@ -119,7 +120,7 @@ def list_detail(request: HttpRequest, sourcelist: SourceList) -> HttpResponse:
     if request.method == "POST":
         try:
             moved = services.list_apply(actor=request.user, source_list=sourcelist)
-        except services.WrongState as exc:
+        except WrongState as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"名单已应用：新登记企业 {moved['created']} 家，新增 {moved['new']} 家，"
@@ -163,7 +164,7 @@ def review(request: HttpRequest, sourcelist: SourceList) -> HttpResponse:
                 row = ListRow.objects.get_visible(request.user, Action.CHANGE, source_list=sourcelist,
                                                   pk=request.POST.get("row"))
                 services.row_decide(actor=request.user, row=row, same=request.POST.get("same") == "1")
-        except (services.WrongState, ValidationError, ValueError) as exc:
+        except (WrongState, ValidationError, ValueError) as exc:
             _errors(request, exc)
         return redirect(f"{reverse('campaigns:review', args=[campaign.pk, sourcelist.pk])}")
     rows = selectors.row_list(user=request.user, source_list=sourcelist, match=Match.REVIEW)
@@ -279,7 +280,7 @@ def _firm_post(request: HttpRequest, firm: CampaignFirm) -> None:
             messages.success(request, "工会已成立，已覆盖该企业，扫码入会二维码已生成，任务已完成")
         else:
             raise ValidationError("未知的操作")
-    except (services.WrongState, ValidationError, ValueError, Founding.DoesNotExist) as exc:
+    except (WrongState, ValidationError, ValueError, Founding.DoesNotExist) as exc:
         if isinstance(exc, Founding.DoesNotExist):
             exc = ValidationError("尚未发起建会流程")
         elif isinstance(exc, ValueError):

@@ -6,7 +6,6 @@ the status (or the unit holding the demand) does not allow, 422 for bad input â€
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
@@ -126,13 +125,8 @@ def _detail(demand: Demand) -> Demand:
 
 
 def _run(step: Any, **kwargs: Any) -> Demand:
-    try:
-        demand = step(**kwargs)
-    except services.WrongState as exc:
-        raise HttpError(409, exc.message) from exc
-    except ValidationError as exc:
-        raise HttpError(422, exc.messages[0]) from exc
-    return _detail(demand)
+    """Run a service step and answer the demand; WrongState (409) and ValidationError (422) go to the API's handlers."""
+    return _detail(step(**kwargs))
 
 
 def _visible(model: Any, request: HttpRequest, pk: int | None, what: str) -> Any:

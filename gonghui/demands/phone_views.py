@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from gonghui.core.errors import WrongState
 from gonghui.members.join_views import SESSION_NEXT, SESSION_PERSON
 from gonghui.members.models import Person
 
@@ -83,7 +84,7 @@ def demand_page(request: HttpRequest, pk: int) -> HttpResponse:
             services.demand_rate(demand=demand, person=person, rating=request.POST.get("rating", ""),
                                  comment=request.POST.get("comment", ""))
             return redirect("phone:demand", pk=demand.pk)
-        except (ValidationError, services.WrongState) as exc:
+        except (ValidationError, WrongState) as exc:
             error = exc.messages[0] if isinstance(exc, ValidationError) else exc.message
     events = [e for e in demand.events.select_related("unit").order_by("at", "pk")
               if e.kind not in ("warned", "escalated", "sampled", "callback")]

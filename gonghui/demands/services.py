@@ -23,6 +23,7 @@ from django.utils import timezone
 from gonghui.accounts.models import Unit
 from gonghui.accounts.permissions import Action, action_paths, action_units
 from gonghui.core import workdays
+from gonghui.core.errors import WrongState
 from gonghui.members.models import Person
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import path_in_scope, require
@@ -32,14 +33,6 @@ from .models import Category, Demand, DemandEvent, DemandPhoto
 S = Demand.Status
 CALLBACK_SHARE = 0.10  # at least this share of closed demands is called back
 WARN_BEFORE = dt.timedelta(hours=4)  # working time before due_at when the unit is warned
-
-
-class WrongState(Exception):
-    """The step is not allowed in the demand's current status (or another unit holds it): HTTP 409."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------- who acts for which unit

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from gonghui.accounts.models import Unit
 from gonghui.accounts.permissions import Action
 from gonghui.core import workdays
+from gonghui.core.errors import WrongState
 from gonghui.orgs.models import Union
 from gonghui.orgs.scope import allowed, permission, scoped
 
@@ -152,7 +153,7 @@ def _step(request: HttpRequest, demand: Demand) -> HttpResponse:
         return HttpResponse("未知的操作", status=400)
     try:
         calls[step]()
-    except services.WrongState as exc:
+    except WrongState as exc:
         messages.error(request, exc.message)
         return redirect("demands:detail", pk=demand.pk)
     except ValidationError as exc:

@@ -4,7 +4,6 @@ screening (三重过滤 and the township tasks) and founding (建会 as a workfl
 from .founding import founding_approve, founding_congress, founding_establish, founding_start, welcome_kit_set
 from .lists import (
     COLUMNS,
-    WrongState,
     campaign_create,
     list_apply,
     list_classify,
@@ -15,7 +14,20 @@ from .lists import (
 from .screening import firm_screen, firm_screen_undo, firm_task_update, firms_screen_bulk
 
 __all__ = [
-    "COLUMNS", "WrongState", "campaign_create", "firm_screen", "firm_screen_undo", "firm_task_update",
-    "firms_screen_bulk", "founding_approve", "founding_congress", "founding_establish", "founding_start",
-    "list_apply", "list_classify", "list_upload", "row_decide", "rows_accept_above", "welcome_kit_set",
+    "COLUMNS",
+    "campaign_create",
+    "firm_screen",
+    "firm_screen_undo",
+    "firm_task_update",
+    "firms_screen_bulk",
+    "founding_approve",
+    "founding_congress",
+    "founding_establish",
+    "founding_start",
+    "list_apply",
+    "list_classify",
+    "list_upload",
+    "row_decide",
+    "rows_accept_above",
+    "welcome_kit_set",
 ]

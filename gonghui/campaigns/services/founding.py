@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from gonghui.accounts.permissions import Action
+from gonghui.core.errors import WrongState
 from gonghui.members.services import join_settings_save
 from gonghui.orgs.models import Committee, CommitteeMember, Union
 from gonghui.orgs.scope import require
 from gonghui.orgs.services import clean_union_code, coverage_start, union_create
 
 from ..models import CampaignFirm, Founding, Stage, TaskStatus
-from .lists import WrongState
 
 S = Founding.Step
 COMMITTEE_KINDS = {"committee": Committee.Kind.COMMITTEE, "audit": Committee.Kind.AUDIT, "women": Committee.Kind.WOMEN}

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 import linkage
 from gonghui.accounts.permissions import Action
+from gonghui.core.errors import WrongState
 from gonghui.core.excel import Column, SpreadsheetError, StreamTable, cell_text, parse_int
 from gonghui.core.identifiers import normalize_code, uscc_error
 from gonghui.core.importing import (
@@ -33,11 +34,6 @@ from gonghui.orgs.services import enterprise_upsert
 from linkage.clean import normalize_name_expr
 
 from ..models import Campaign, CampaignFirm, ListRow, Match, PairDecision, Source, SourceList
-
-
-class WrongState(Exception):
-    """The object is not in a state that allows this step (the API answers 409); the message is zh-hans."""
-
 
 # The columns a campaign list is read by: each found through its field's synonyms in linkage.schema.HEADERS.
 COLUMNS: tuple[Column, ...] = (

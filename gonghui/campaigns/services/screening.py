@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from gonghui.accounts.permissions import Action
+from gonghui.core.errors import WrongState
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import require
 from gonghui.orgs.services import coverage_end, coverage_start
 
 from ..models import CampaignFirm, ListRow, ScreeningStep, Source, Stage, TaskStatus
-from .lists import WrongState
 
 D = ScreeningStep.Decision
 ROUND_OF_STAGE = {Stage.LISTED: 1, Stage.ROUND2: 2, Stage.ROUND3: 3}

@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from gonghui.campaigns import services
 from gonghui.campaigns.models import CampaignFirm, ListRow, PairDecision, SourceList
+from gonghui.core.errors import WrongState
 from gonghui.core.identifiers import make_uscc
 from gonghui.orgs.models import Enterprise
 from tests import factories as f
@@ -74,7 +75,7 @@ def test_apply_registers_new_firms_and_adds_uncovered_and_new_to_the_campaign(ca
         firms["dc_open"].pk, firms["yq_open"].pk, new.pk}
     assert Enterprise.objects.get(pk=firms["dc_open"].pk).headcount == 42
     assert ListRow.objects.get(source_list=sl, row=4).enterprise_id == new.pk
-    with pytest.raises(services.WrongState):
+    with pytest.raises(WrongState):
         services.list_apply(actor=cast.huangyan, source_list=sl)
 
     # the next month: the 院桥 firm is gone, a new one appears

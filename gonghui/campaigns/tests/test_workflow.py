@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from gonghui.campaigns import bulletin, services
 from gonghui.campaigns.models import CampaignFirm, Founding, ScreeningStep, Stage, TaskStatus
+from gonghui.core.errors import WrongState
 from gonghui.core.identifiers import make_uscc
 from gonghui.members.models import JoinSettings
 from gonghui.orgs.models import Coverage, Enterprise, Union
@@ -46,7 +47,7 @@ def test_three_rounds_with_reasons_history_and_undo(cast: Any, setup: Any) -> No
     services.firm_screen(actor=cast.dongcheng, firm=big, round=1, decision=D.KEEP, reason="正常经营")
     big.refresh_from_db()
     assert big.stage == Stage.ROUND2
-    with pytest.raises(services.WrongState):
+    with pytest.raises(WrongState):
         services.firm_screen(actor=cast.dongcheng, firm=big, round=3, decision=D.JOINT, reason="x")
     services.firm_screen(actor=cast.dongcheng, firm=big, round=2, decision=D.SINGLE, reason="80人")
     big.refresh_from_db()
@@ -100,7 +101,7 @@ def test_founding_creates_the_union_covers_the_firm_opens_its_qr_and_completes_t
     big = setup["big"]
     _to_task(cast, big)
     fnd = services.founding_start(actor=cast.dongcheng, firm=big, prep_group="张伟、李娜")
-    with pytest.raises(services.WrongState):
+    with pytest.raises(WrongState):
         services.founding_approve(actor=cast.dongcheng, founding=fnd, approval_no="东工〔2026〕1号",
                                   approved_on=dt.date(2026, 11, 20))
     with pytest.raises(ValidationError, match="女职工委员会"):

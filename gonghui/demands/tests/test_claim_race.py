@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from gonghui.accounts.models import Unit
+from gonghui.core.errors import WrongState
 from gonghui.demands import services
 from gonghui.demands.models import Demand, DemandEvent
 from gonghui.orgs.models import Union
@@ -65,7 +66,7 @@ def test_200_concurrent_claims_by_two_units_make_exactly_one_winner() -> None:
                     got = services.demand_claim(actor=actor, demand=demand)
                     assert got.unit_id == units[name] and got.status == Demand.Status.IN_PROGRESS
                     result = "holds"
-                except services.WrongState as exc:
+                except WrongState as exc:
                     assert "已由" in exc.message
                     result = "409"
                 with lock:
