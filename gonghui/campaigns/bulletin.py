@@ -4,7 +4,11 @@ row only), and the same figures as a printable Word document and as an Excel wor
 listed / covered / uncovered / new / review count the rows, in that township, of the latest list of each source
 dated up to the month's end (a firm on two monthly 社保 lists counts once: the newer list replaces the older);
 tasks are the firms screened to 单独建会 or 加入联合工会 by then, tasks_done those completed by the month's end;
-unions_founded the unions the campaign founded by then, members_joined the members those unions took by then."""
+unions_founded the unions the campaign founded by then, members_joined the members those unions took by then;
+coverage_rate (建会率) and member_rate (入会率) are the township's rates at the month's end by the 工作台's
+definitions, read from the coverage and membership history (orgs.selectors.township_coverage_on,
+members.selectors.township_rates_on), and their *_change the difference from the previous month's end (a fraction:
+0.012 is 1.2 个百分点; null when either end has no firm)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from django.utils import timezone
 
 from gonghui.core.excel import xlsx_bytes
 from gonghui.members.models import Membership
+from gonghui.members.selectors import township_rates_on
+from gonghui.orgs.selectors import township_coverage_on
 
 from . import selectors
 from .models import Campaign, CampaignFirm, Founding, ListRow, Match, SourceList, Stage, TaskStatus
@@ -25,8 +31,12 @@ from .models import Campaign, CampaignFirm, Founding, ListRow, Match, SourceList
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIELDS = ("listed", "covered", "uncovered", "new", "tasks", "tasks_done", "completion_rate", "unions_founded",
-          "members_joined")
-LABELS = ("名单企业", "已建会", "未建会", "新企业", "任务数", "已完成", "完成率", "新建工会", "新入会会员")
+          "members_joined", "coverage_rate", "coverage_rate_change", "member_rate", "member_rate_change")
+LABELS = ("名单企业", "已建会", "未建会", "新企业", "任务数", "已完成", "完成率", "新建工会", "新入会会员",
+          "建会率", "建会率较上月", "入会率", "入会率较上月")
+RATES = ("completion_rate", "coverage_rate", "member_rate")
+CHANGES = ("coverage_rate_change", "member_rate_change")
+COUNTS = tuple(f for f in FIELDS if f not in RATES and f not in CHANGES)
 
 
 def parse_month(text: str) -> dt.date:
@@ -70,13 +80,16 @@ def _latest_lists(campaign: Campaign, end: dt.date) -> list[int]:
     return sorted(out)
 
 
-def bulletin(*, user: Any, campaign: Campaign, month: dt.date, quarter: bool = False) -> dict[str, Any]:
+def bulletin(*, user: Any, campaign: Campaign, month: dt.date, quarter: bool = False,
+             rates: bool = True) -> dict[str, Any]:
     """The month's figures for the townships of the campaign the user sees, ranked by completion rate
-    (`quarter`: the quarterly summary, the same figures at the quarter's end)."""
+    (`quarter`: the quarterly summary, the same figures at the quarter's end; `rates=False` leaves 建会率 and
+    入会率 out, as the progress chart does)."""
     end = month_end(month)
     towns = list(selectors.visible_townships(user=user, campaign=campaign))
     ids = [t.pk for t in towns]
-    rows: dict[int, dict[str, Any]] = {t.pk: {"township_union_id": t.pk, "name": t.name, **dict.fromkeys(FIELDS, 0)}
+    rows: dict[int, dict[str, Any]] = {t.pk: {"township_union_id": t.pk, "name": t.name,
+                                              **dict.fromkeys(COUNTS, 0), **dict.fromkeys(RATES + CHANGES)}
                                        for t in towns}
     lists = _latest_lists(campaign, end)
     for town, match, n in (ListRow.objects.filter(source_list__in=lists, township__in=ids)
@@ -102,8 +115,10 @@ def bulletin(*, user: Any, campaign: Campaign, month: dt.date, quarter: bool = F
     for r in rows.values():
         r["completion_rate"] = round(r["tasks_done"] / r["tasks"], 4) if r["tasks"] else 0.0
     ranked = sorted(rows.values(), key=lambda r: (-r["completion_rate"], -r["tasks_done"], r["name"]))
-    totals: dict[str, Any] = {f: sum(r[f] for r in ranked) for f in FIELDS if f != "completion_rate"}
+    totals: dict[str, Any] = {f: sum(r[f] for r in ranked) for f in COUNTS}
     totals["completion_rate"] = round(totals["tasks_done"] / totals["tasks"], 4) if totals["tasks"] else 0.0
+    if rates:
+        _rates(rows, totals, ids, end, month - dt.timedelta(days=1))
     with_tasks = [r for r in ranked if r["tasks"]]
     return {"month": f"{month:%Y-%m}", "campaign": campaign.name,
             "quarter": f"{month.year}-Q{(month.month - 1) // 3 + 1}" if quarter else "", "townships": ranked, "totals": totals,
@@ -111,12 +126,62 @@ def bulletin(*, user: Any, campaign: Campaign, month: dt.date, quarter: bool = F
             "laggards": [r["name"] for r in with_tasks[-3:][::-1] if r["completion_rate"] < totals["completion_rate"]]}
 
 
-def _pct(rate: float) -> str:
-    return f"{rate * 100:.1f}%"
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
 
 
-def _cells(r: dict[str, Any]) -> list[Any]:
-    return [r[f] if f != "completion_rate" else _pct(r[f]) for f in FIELDS]
+def _change(now: float | None, before: float | None) -> float | None:
+    return round(now - before, 4) if now is not None and before is not None else None
+
+
+def _rates(rows: dict[int, dict[str, Any]], totals: dict[str, Any], ids: list[int], end: dt.date,
+           before: dt.date) -> None:
+    """建会率 and 入会率 at `end` and their change from `before`, per township and for the whole bulletin."""
+    sums: dict[str, int] = dict.fromkeys(("n", "c", "h", "m", "n0", "c0", "h0", "m0"), 0)
+    for day, suffix in ((end, ""), (before, "0")):
+        cov, mem = township_coverage_on(territories=ids, day=day), township_rates_on(territories=ids, day=day)
+        for town, r in rows.items():
+            c, m = cov.get(town, {}), mem.get(town, {})
+            figures = {"coverage_rate": _ratio(c.get("covered", 0), c.get("enterprises", 0)),
+                       "member_rate": _ratio(m.get("members", 0), m.get("headcount", 0))}
+            if suffix:
+                r["coverage_rate_change"] = _change(r["coverage_rate"], figures["coverage_rate"])
+                r["member_rate_change"] = _change(r["member_rate"], figures["member_rate"])
+            else:
+                r.update(figures)
+            sums["n" + suffix] += c.get("enterprises", 0)
+            sums["c" + suffix] += c.get("covered", 0)
+            sums["h" + suffix] += m.get("headcount", 0)
+            sums["m" + suffix] += m.get("members", 0)
+    totals["coverage_rate"], totals["member_rate"] = _ratio(sums["c"], sums["n"]), _ratio(sums["m"], sums["h"])
+    totals["coverage_rate_change"] = _change(totals["coverage_rate"], _ratio(sums["c0"], sums["n0"]))
+    totals["member_rate_change"] = _change(totals["member_rate"], _ratio(sums["m0"], sums["h0"]))
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _points(change: float | None) -> str:
+    """A rate's change as a cadre writes it: +1.2个百分点 / -0.5个百分点 / 持平; — when there is nothing to compare."""
+    if change is None:
+        return "—"
+    points = round(change * 100, 1)
+    return "持平" if points == 0 else f"{points:+.1f}个百分点"
+
+
+def cell(r: dict[str, Any], field: str) -> Any:
+    """One figure as the Word and Excel bulletins print it."""
+    if field in RATES:
+        return _pct(r[field])
+    if field in CHANGES:
+        return _points(r[field])
+    return r[field]
+
+
+def cells(r: dict[str, Any]) -> list[Any]:
+    """A township's (or the totals') row as the page, the Word and the Excel bulletins show it."""
+    return [cell(r, f) for f in FIELDS]
 
 
 def cn_date(d: dt.date) -> str:
@@ -146,16 +211,18 @@ def docx_bytes(campaign: Campaign, data: dict[str, Any]) -> bytes:
     doc.add_paragraph(
         f"截至{cn_date(month_end(month))}，名单企业{t['listed']}家，其中已建会{t['covered']}家、未建会{t['uncovered']}家、"
         f"新企业{t['new']}家；下发任务{t['tasks']}项，已完成{t['tasks_done']}项，完成率{_pct(t['completion_rate'])}；"
-        f"新建工会{t['unions_founded']}家，新入会会员{t['members_joined']}人。")
+        f"新建工会{t['unions_founded']}家，新入会会员{t['members_joined']}人。"
+        f"月末建会率{_pct(t['coverage_rate'])}（较上月{_points(t['coverage_rate_change'])}），"
+        f"入会率{_pct(t['member_rate'])}（较上月{_points(t['member_rate_change'])}）。")
     doc.add_heading("二、各镇（街道）进展排名", level=1)
     table = doc.add_table(rows=1, cols=len(LABELS) + 2)
     table.style = "Table Grid"
     for cell, label in zip(table.rows[0].cells, ("排名", "镇（街道）", *LABELS), strict=True):
         cell.text = label
     for i, r in enumerate(data["townships"], start=1):
-        for cell, value in zip(table.add_row().cells, (i, r["name"], *_cells(r)), strict=True):
+        for cell, value in zip(table.add_row().cells, (i, r["name"], *cells(r)), strict=True):
             cell.text = str(value)
-    for cell, value in zip(table.add_row().cells, ("", "合计", *_cells(t)), strict=True):
+    for cell, value in zip(table.add_row().cells, ("", "合计", *cells(t)), strict=True):
         cell.text = str(value)
     for row in table.rows:
         for cell in row.cells:
@@ -175,8 +242,8 @@ def docx_bytes(campaign: Campaign, data: dict[str, Any]) -> bytes:
 
 def xlsx_of(data: dict[str, Any]) -> bytes:
     columns = [("排名", 6), ("镇（街道）", 16), *((label, 10) for label in LABELS)]
-    rows = [[i, r["name"], *_cells(r)] for i, r in enumerate(data["townships"], start=1)]
-    rows.append(["", "合计", *_cells(data["totals"])])
+    rows = [[i, r["name"], *cells(r)] for i, r in enumerate(data["townships"], start=1)]
+    rows.append(["", "合计", *cells(data["totals"])])
     return xlsx_bytes(columns, rows, sheet=f"{data['month']}通报", title=f"{data['campaign']} {data['month']} 月度通报")
 
 
@@ -205,7 +272,7 @@ def progress(*, user: Any, campaign: Campaign) -> dict[str, Any]:
     months: list[str] = []
     series: dict[str, list[float]] = {}
     while month <= last and len(months) < 36:
-        data = bulletin(user=user, campaign=campaign, month=month)
+        data = bulletin(user=user, campaign=campaign, month=month, rates=False)
         months.append(data["month"])
         for r in data["townships"]:
             series.setdefault(r["name"], []).append(round(r["completion_rate"] * 100, 1))

@@ -331,8 +331,10 @@ def bulletin(request: HttpRequest, campaign: Campaign) -> HttpResponse:
         response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
         return response
     q = f"{month.year}-Q{(month.month - 1) // 3 + 1}"
-    return render(request, "campaigns/bulletin.html", {"campaign": campaign, "data": data, "month": month,
-                                                       "this_quarter": q})
+    table = [(i, r["name"], bulletins.cells(r)) for i, r in enumerate(data["townships"], start=1)]
+    return render(request, "campaigns/bulletin.html", {
+        "campaign": campaign, "data": data, "month": month, "this_quarter": q, "labels": bulletins.LABELS,
+        "table": table, "totals": bulletins.cells(data["totals"])})
 
 
 @login_required

@@ -351,6 +351,29 @@ def district_member_rate(*, district: str) -> dict[str, Any]:
     return figures
 
 
+# Membership statuses that had been in the union on a day before they ended (pending and rejected never were).
+WERE_MEMBERS = (Membership.Status.ACTIVE, Membership.Status.RETAINED, Membership.Status.TRANSFERRED,
+                Membership.Status.LEFT, Membership.Status.EXPELLED)
+
+
+def township_rates_on(*, territories: list[int], day: dt.date) -> dict[int, dict[str, Any]]:
+    """入会率 per township as it stood on `day`: people in membership that day (joined on or before it, not ended
+    by then) employed by the township's enterprises of `orgs.selectors.enterprises_on` / those enterprises'
+    参保人数. Two queries. The caller passes townships it has scope-checked."""
+    from gonghui.orgs.selectors import enterprises_on
+
+    firms = enterprises_on(territories=territories, day=day)
+    heads = dict(firms.values("territory_id").annotate(h=Sum("headcount")).order_by().values_list("territory_id", "h"))
+    members = dict(
+        Membership.objects.filter(status__in=WERE_MEMBERS, joined_on__lte=day, person__employer__in=firms.values("pk"))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+        .values("person__employer__territory_id").annotate(c=Count("person", distinct=True)).order_by()
+        .values_list("person__employer__territory_id", "c")
+    )
+    return {town: {"headcount": h or 0, "members": members.get(town, 0),
+                   "rate": (members.get(town, 0) / h) if h else None} for town, h in heads.items()}
+
+
 def township_rates(*, user: Any) -> list[dict[str, Any]]:
     """入会率 per township federation in scope: members employed by the township's active enterprises / their
     参保人数. Three queries whatever the scope: 参保人数 per territory (from enterprise_counts_idx), members per

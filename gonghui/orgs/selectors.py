@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from gonghui.accounts.permissions import Action, action_paths
 from gonghui.core.paging import Sort
 
-from .models import Enterprise, Union
+from .models import Coverage, Enterprise, Union
 from .scope import path_in_scope, union_subtree_q
 
 
@@ -160,6 +161,25 @@ def township_coverage(*, user: Any) -> list[dict[str, Any]]:
          "uncovered_25": r["u25"], "rate": (r["c"] / r["n"]) if r["n"] else 0.0}
         for r in sorted(rows, key=lambda r: names[r["territory_id"]].path)
     ]
+
+
+def enterprises_on(*, territories: list[int], day: dt.date) -> QuerySet[Enterprise]:
+    """The active enterprises of these townships that were known on `day`: in the registry from the start, or
+    entered from a list dated on or before it (`listed_on`). The caller passes townships it has scope-checked."""
+    return Enterprise.objects.filter(territory__in=territories, status=Enterprise.Status.ACTIVE).filter(
+        Q(listed_on__isnull=True) | Q(listed_on__lte=day))
+
+
+def township_coverage_on(*, territories: list[int], day: dt.date) -> dict[int, dict[str, Any]]:
+    """建会率 per township as it stood on `day`, the 工作台's definition read from the coverage history: the
+    enterprises of `enterprises_on` with a coverage open that day / those enterprises. One query. Townships
+    with no enterprise are absent. The caller passes townships it has scope-checked."""
+    open_then = Coverage.objects.filter(enterprise=OuterRef("pk"), started_on__lte=day).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+    rows = (enterprises_on(territories=territories, day=day).values("territory_id")
+            .annotate(n=Count("pk"), c=Count("pk", filter=Exists(open_then)), h=Sum("headcount")).order_by())
+    return {r["territory_id"]: {"enterprises": r["n"], "covered": r["c"], "headcount": r["h"] or 0,
+                                "rate": (r["c"] / r["n"]) if r["n"] else None} for r in rows}
 
 
 # ---------------------------------------------------------------- console reads (tree, details, filters)

@@ -217,8 +217,19 @@ def test_bulletin_numbers_equal_the_database_in_json_docx_and_xlsx(cast: Any, se
     assert "2026年11月" in doc.paragraphs[0].text
     table = doc.tables[0]
     row = next(r for r in table.rows if r.cells[1].text == cast.dongcheng_town.name)
-    assert [c.text for c in row.cells[2:]] == [str(dc[k]) if k != "completion_rate" else "100.0%"
-                                               for k in bulletin.FIELDS]
+    assert [c.text for c in row.cells[2:11]] == [str(dc[k]) if k != "completion_rate" else "100.0%"
+                                                 for k in bulletin.FIELDS[:9]]
+    # 建会率 / 入会率 at the month's end and their change, counted by hand from the coverage and membership history
+    coverage_now, coverage_before = (_coverage_by_hand(cast.dongcheng_town, d) for d in (NOV_END, OCT_END))
+    members_now, members_before = (_member_rate_by_hand(cast.dongcheng_town, d) for d in (NOV_END, OCT_END))
+    assert coverage_now > coverage_before, "the union founded on 11-15 raised 东城's 建会率"
+    assert (dc["coverage_rate"], dc["coverage_rate_change"]) == (coverage_now, round(coverage_now - coverage_before, 4))
+    assert (dc["member_rate"], dc["member_rate_change"]) == (members_now, round(members_now - members_before, 4))
+    points = round((coverage_now - coverage_before) * 100, 1)
+    assert [c.text for c in row.cells[11:]] == [
+        f"{coverage_now * 100:.1f}%", f"{points:+.1f}个百分点", f"{members_now * 100:.1f}%",
+        "持平" if round((members_now - members_before) * 100, 1) == 0
+        else f"{round((members_now - members_before) * 100, 1):+.1f}个百分点"]
     total = table.rows[-1]
     assert total.cells[1].text == "合计" and total.cells[2].text == "4"
     ws = load_workbook(io.BytesIO(client_as("huangyan").get(
@@ -226,6 +237,36 @@ def test_bulletin_numbers_equal_the_database_in_json_docx_and_xlsx(cast: Any, se
     rows = {r[1]: r for r in ws.iter_rows(min_row=3, values_only=True)}
     assert list(rows[cast.dongcheng_town.name][2:6]) == [3, 1, 2, 0]
     assert rows["合计"][2] == 4
+    assert rows[cast.dongcheng_town.name][11] == f"{coverage_now * 100:.1f}%"
+    page = client_as("huangyan").get(f"/campaigns/{campaign.pk}/bulletin/?month=2026-11").content.decode()
+    assert f"{points:+.1f}个百分点" in page and "建会率较上月" in page
+
+
+NOV_END, OCT_END = dt.date(2026, 11, 30), dt.date(2026, 10, 31)
+
+
+def _known(town: Any, day: dt.date) -> list[Any]:
+    from gonghui.orgs.models import Enterprise
+
+    return [e for e in Enterprise.objects.filter(territory=town, status="active")
+            if e.listed_on is None or e.listed_on <= day]
+
+
+def _coverage_by_hand(town: Any, day: dt.date) -> float:
+    firms = _known(town, day)
+    covered = [e for e in firms if any(c.started_on <= day and (c.ended_on is None or c.ended_on > day)
+                                       for c in e.coverages.all())]
+    return round(len(covered) / len(firms), 4)
+
+
+def _member_rate_by_hand(town: Any, day: dt.date) -> float:
+    from gonghui.members.models import Membership
+
+    firms = _known(town, day)
+    people = {m.person_id for m in Membership.objects.filter(person__employer__in=firms)
+              if m.status not in ("pending", "rejected") and m.joined_on <= day
+              and (m.ended_on is None or m.ended_on > day)}
+    return round(len(people) / sum(e.headcount or 0 for e in firms), 4)
 
 
 def test_welcome_kit_checklist_per_new_member(cast: Any, setup: Any, client_as: Any) -> None:
