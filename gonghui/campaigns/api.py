@@ -103,7 +103,7 @@ class ListOut(Schema):
     id: int
     source: str
     as_of: dt.date
-    status: str = Field(..., description="queued|running|classified|applied|failed")
+    status: str = Field(..., description="queued|running|classified|applying|applied|failed（applying：大名单在后台应用中，progress 为进度）")
     progress: float
     rows: int
     counts: Counts
@@ -189,10 +189,11 @@ def list_rows(request: HttpRequest, sourcelist: SourceList, filters: Query[RowQu
 
 
 @router.post("/campaigns/{id}/lists/{list_id}/apply", response=ListOut, summary="应用名单",
-             description="已分类的名单：新企业登记入名录，人数更新，未建会与新企业纳入行动。排队中或比对中 409。")
+             description="已分类的名单：新企业登记入名录，人数更新，未建会与新企业纳入行动。排队中或比对中 409。"
+                         f"超过 {services.INLINE_APPLY_ROWS} 行的名单在后台分批应用：返回 status=applying，轮询名单状态直至 applied。")
 @scoped(SourceList, campaign_id="id", pk="list_id", action=Action.CHANGE, related=("campaign",))
 def list_apply(request: HttpRequest, sourcelist: SourceList) -> Any:
-    services.list_apply(actor=request.user, source_list=sourcelist)
+    services.list_apply(actor=request.user, source_list=sourcelist, background=True)
     sourcelist.refresh_from_db()
     return _list_out(sourcelist)
 

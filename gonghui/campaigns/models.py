@@ -82,6 +82,7 @@ class SourceList(models.Model):
         QUEUED = "queued", "排队中"
         RUNNING = "running", "比对中"
         CLASSIFIED = "classified", "已分类"
+        APPLYING = "applying", "应用中"
         APPLIED = "applied", "已应用"
         FAILED = "failed", "失败"
 
@@ -93,6 +94,7 @@ class SourceList(models.Model):
     rows = models.PositiveIntegerField("行数", default=0)
     counts = models.JSONField("分类计数", default=dict, blank=True)
     movement = models.JSONField("动态（新增、迁入、消失）", default=dict, blank=True)
+    applied_upto = models.BigIntegerField("已应用至行（内部序号）", default=0)
     detail = models.TextField("说明", blank=True)
     folder = models.CharField("存放目录", max_length=500, blank=True)
     original_name = models.CharField("原文件名", max_length=200)

@@ -11,3 +11,11 @@ def classify_list(list_id: int) -> None:
     from gonghui.campaigns.services import list_classify
 
     list_classify(list_id)
+
+
+@task()
+def apply_list(list_id: int) -> None:
+    """Apply a classified campaign list in batches (progress on the list; resumable)."""
+    from gonghui.campaigns.services.lists import list_apply_run
+
+    list_apply_run(list_id)

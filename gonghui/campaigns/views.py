@@ -119,16 +119,19 @@ def list_detail(request: HttpRequest, sourcelist: SourceList) -> HttpResponse:
     campaign = sourcelist.campaign
     if request.method == "POST":
         try:
-            moved = services.list_apply(actor=request.user, source_list=sourcelist)
+            moved = services.list_apply(actor=request.user, source_list=sourcelist, background=True)
         except WrongState as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"名单已应用：新登记企业 {moved['created']} 家，新增 {moved['new']} 家，"
-                                      f"迁入 {moved['moved_in']} 家，消失 {moved['gone']} 家")
+            if moved is None:
+                messages.info(request, "名单较大，正在后台应用；本页显示进度，完成后自动刷新")
+            else:
+                messages.success(request, f"名单已应用：新登记企业 {moved['created']} 家，新增 {moved['new']} 家，"
+                                          f"迁入 {moved['moved_in']} 家，消失 {moved['gone']} 家")
         return redirect("campaigns:list_detail", campaign.pk, sourcelist.pk)
     match = request.GET.get("match", "")
     match = match if match in Match.values else ""
-    busy = sourcelist.status in (SourceList.Status.QUEUED, SourceList.Status.RUNNING)
+    busy = sourcelist.status in (SourceList.Status.QUEUED, SourceList.Status.RUNNING, SourceList.Status.APPLYING)
     ctx: dict[str, Any] = {"campaign": campaign, "sl": sourcelist, "busy": busy, "match": match,
                            "matches": Match.choices, "percent": int(sourcelist.progress * 100),
                            "can_apply": allowed(request.user, Action.CHANGE, sourcelist)}

@@ -4,6 +4,7 @@ screening (三重过滤 and the township tasks) and founding (建会 as a workfl
 from .founding import founding_approve, founding_congress, founding_establish, founding_start, welcome_kit_set
 from .lists import (
     COLUMNS,
+    INLINE_APPLY_ROWS,
     campaign_create,
     list_apply,
     list_classify,
@@ -15,6 +16,7 @@ from .screening import firm_screen, firm_screen_undo, firm_task_update, firms_sc
 
 __all__ = [
     "COLUMNS",
+    "INLINE_APPLY_ROWS",
     "campaign_create",
     "firm_screen",
     "firm_screen_undo",

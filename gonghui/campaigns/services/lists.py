@@ -354,31 +354,87 @@ def rows_accept_above(*, actor: Any, source_list: SourceList, min_score: float) 
 # ---------------------------------------------------------------- apply
 
 
-def list_apply(*, actor: Any, source_list: SourceList) -> dict[str, int]:
+APPLY_BATCH = 500  # rows per transaction: the write lock (SQLite's is database-wide) is never held for long
+INLINE_APPLY_ROWS = 2000  # a list with more rows to apply is applied by the worker (the page shows progress)
+MOVEMENT_KEYS = ("new", "moved_in", "gone", "created", "headcount_updated")
+
+
+def list_apply(*, actor: Any, source_list: SourceList, background: bool = False) -> dict[str, int] | None:
     """Apply a classified list: new firms enter the registry (with the list's source and date), head counts
     are updated from a newer list, firms that moved township follow their new territory, and every uncovered
     and new firm joins the campaign; firms of the previous list of the same source that are absent here are
-    marked 消失. Requires `change` on the campaign (403); 409 unless classified. Atomic, audited. Returns the
-    movement counts."""
+    marked 消失. Requires `change` on the campaign (403); WrongState (409) unless classified.
+
+    The rows are written in batches of APPLY_BATCH, each its own transaction, audited as the cadre who applied
+    it; the list records how far it got, so an interrupted apply resumes where it stopped and counts each row
+    once. With `background`, a list of more than INLINE_APPLY_ROWS rows is left to the worker (status 应用中,
+    progress on the list) and None is returned; otherwise the movement counts."""
     require(actor, Action.CHANGE, source_list.campaign)
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic():
         locked = SourceList.objects.select_for_update().get(pk=source_list.pk)
         if locked.status != SourceList.Status.CLASSIFIED:
             raise WrongState(f"名单状态为“{locked.get_status_display()}”，只有已分类的名单可以应用")
-        previous = (SourceList.objects.filter(campaign=locked.campaign_id, source=locked.source,
-                                              status=SourceList.Status.APPLIED, as_of__lt=locked.as_of)
-                    .order_by("-as_of", "-pk").first())
-        rows = list(ListRow.objects.filter(source_list=locked).exclude(match__in=[Match.REVIEW, Match.REJECTED]))
-        movement = _apply_rows(actor, locked, rows, previous=previous)
-        if previous is not None:
-            gone = CampaignFirm.objects.filter(campaign=locked.campaign_id, last_list=previous)
-            movement["gone"] = gone.update(movement=CampaignFirm.Movement.GONE)
-        locked.status, locked.applied_by, locked.applied_at = SourceList.Status.APPLIED, actor, timezone.now()
-        locked.movement = movement
-        locked.counts = list_counts(locked)
-        locked.save(update_fields=["status", "applied_by", "applied_at", "movement", "counts"])
-        source_list.status = locked.status
-        return movement
+        locked.status, locked.applied_by, locked.progress = SourceList.Status.APPLYING, actor, 0.0
+        locked.save(update_fields=["status", "applied_by", "progress"])
+    source_list.status = locked.status
+    if background and _rows_to_apply(locked).count() > INLINE_APPLY_ROWS:
+        from ..tasks import apply_list
+
+        apply_list.enqueue(locked.pk)
+        return None
+    movement = list_apply_run(locked.pk)
+    source_list.status = SourceList.Status.APPLIED
+    return movement
+
+
+def _rows_to_apply(source_list: SourceList) -> Any:
+    return ListRow.objects.filter(source_list=source_list).exclude(match__in=[Match.REVIEW, Match.REJECTED])
+
+
+def list_apply_run(list_id: int) -> dict[str, int]:
+    """The worker's half of `list_apply` (also run inline for a small list): batch after batch from where the
+    list got to, then the 消失 firms and the status. On an error the list goes back to 已分类 with what was done
+    kept, so applying it again resumes; the error is re-raised."""
+    sl = SourceList.objects.select_related("campaign", "applied_by").get(pk=list_id)
+    if sl.status != SourceList.Status.APPLYING:
+        raise WrongState(f"名单状态为“{sl.get_status_display()}”，不在应用中")
+    actor = sl.applied_by
+    total = _rows_to_apply(sl).count() or 1
+    try:
+        while True:
+            with transaction.atomic(), set_actor(actor):
+                locked = SourceList.objects.select_for_update().get(pk=list_id)
+                batch = list(_rows_to_apply(locked).filter(pk__gt=locked.applied_upto).order_by("pk")[:APPLY_BATCH])
+                if not batch:
+                    break
+                previous = _previous_list(locked)
+                done = _apply_rows(actor, locked, batch, previous=previous)
+                movement = {k: int(locked.movement.get(k, 0)) + done.get(k, 0) for k in MOVEMENT_KEYS}
+                locked.applied_upto, locked.movement = batch[-1].pk, movement
+                locked.progress = min(0.99, _rows_to_apply(locked).filter(pk__lte=batch[-1].pk).count() / total)
+                locked.save(update_fields=["applied_upto", "movement", "progress"])
+        with transaction.atomic(), set_actor(actor):
+            locked = SourceList.objects.select_for_update().get(pk=list_id)
+            movement = {k: int(locked.movement.get(k, 0)) for k in MOVEMENT_KEYS}
+            previous = _previous_list(locked)
+            if previous is not None:
+                gone = CampaignFirm.objects.filter(campaign=locked.campaign_id, last_list=previous)
+                movement["gone"] = gone.update(movement=CampaignFirm.Movement.GONE)
+            locked.status, locked.applied_at, locked.progress = SourceList.Status.APPLIED, timezone.now(), 1.0
+            locked.movement = movement
+            locked.counts = list_counts(locked)
+            locked.save(update_fields=["status", "applied_at", "progress", "movement", "counts"])
+            return movement
+    except Exception:
+        SourceList.objects.filter(pk=list_id, status=SourceList.Status.APPLYING).update(
+            status=SourceList.Status.CLASSIFIED, detail="应用中断，已完成的部分保留；请重新点击“应用名单”继续")
+        raise
+
+
+def _previous_list(source_list: SourceList) -> SourceList | None:
+    return (SourceList.objects.filter(campaign=source_list.campaign_id, source=source_list.source,
+                                      status=SourceList.Status.APPLIED, as_of__lt=source_list.as_of)
+            .order_by("-as_of", "-pk").first())
 
 
 def _apply_rows(actor: Any, source_list: SourceList, rows: list[ListRow],
@@ -389,7 +445,8 @@ def _apply_rows(actor: Any, source_list: SourceList, rows: list[ListRow],
         pk=source_list.pk).exists()
     regions = dict(Union.objects.filter(kind=Union.Kind.TOWNSHIP).values_list("pk", "region_id"))
     ents = Enterprise.objects.in_bulk([r.enterprise_id for r in rows if r.enterprise_id])
-    firms = {f.enterprise_id: f for f in CampaignFirm.objects.filter(campaign=campaign)}
+    firms = {f.enterprise_id: f for f in CampaignFirm.objects.filter(
+        campaign=campaign, enterprise_id__in=[r.enterprise_id for r in rows if r.enterprise_id])}
     for row in rows:
         moved = False
         if row.match == Match.NEW and row.enterprise_id is None:
@@ -401,6 +458,10 @@ def _apply_rows(actor: Any, source_list: SourceList, rows: list[ListRow],
                 address=row.address, headcount=row.headcount, headcount_source=source_list.get_source_display()[:20],
                 headcount_date=source_list.as_of, listed_source=source_list.source, listed_on=source_list.as_of)
             movement["created"] += outcome == "created"
+            if outcome != "created" and ent.pk not in firms:  # the code was in the registry after all
+                found = CampaignFirm.objects.filter(campaign=campaign, enterprise=ent).first()
+                if found is not None:
+                    firms[ent.pk] = found
             row.enterprise = ent
             ListRow.objects.filter(pk=row.pk).update(enterprise=ent)
         else:

@@ -47,9 +47,9 @@ class Command(BaseCommand):
             raise CommandError("请用 --user 指定操作用户")
         try:
             sl = source_list_for_cli(path, actor=actor, campaign=campaign, source=opts["source"], as_of=as_of)
-            movement: dict[str, int] = {}
+            movement: dict[str, int] | None = {}
             if opts["apply"] and sl.status == SourceList.Status.CLASSIFIED:
-                movement = services.list_apply(actor=actor, source_list=sl)
+                movement = services.list_apply(actor=actor, source_list=sl)  # in batches, in this process
                 sl.refresh_from_db()
         except (ValidationError, PermissionDenied) as exc:
             message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
