@@ -13,6 +13,12 @@ once, --keep keeps it) or, with DATABASE_URL, on that server's scratch database 
    half of them near-namesakes of a registry firm (its 字号 with one character changed, or another trade) with their
    own valid code. A registry row is right when it is matched to its own enterprise; an outsider when it is not
    matched to any; a review row is neither right nor wrong (it is counted apart).
+   The review band is exercised apart, by hard rows added to the same lists (2 % of each kind) and counted apart:
+   a registry firm's own valid code under a wholly different name ("code agrees, names do not"), and a registry
+   firm's name with one 字号 character changed and no code (a near-namesake: the same firm mistyped, or another).
+   The first is most often a renamed firm (a valid USCC is the legal entity's): linked to that firm, or put up for
+   review with it as candidate, is right. The second should come up for review with that firm as the candidate;
+   linked to another firm is wrong. The figures are printed per kind; they are what the engine does today.
 2. Speed: a list of `--rows` rows (every registry firm under a variant, the rest firms not in the registry) from
    upload to classified; median of `--runs`.
 Reports; never gates: it always exits 0.
@@ -156,6 +162,28 @@ def build(n_rows: int, rng: random.Random, n_registry: int | None = None) -> tup
     return buf.getvalue().encode("utf-8"), [truth[i] for i in order]
 
 
+def hard_rows(rng: random.Random, n: int) -> tuple[list[list[Any]], list[tuple[str, int]]]:
+    """`n` rows of each hard kind, with (kind, the registry firm it was made from)."""
+    from gonghui.core import fake
+    from gonghui.orgs.models import Enterprise
+
+    ents = list(Enterprise.objects.select_related("territory__region").order_by("pk"))
+    rows: list[list[Any]] = []
+    truth: list[tuple[str, int]] = []
+    for e in rng.sample(ents, n):
+        town = e.territory.region.name if e.territory.region else ""
+        rows.append([fake.enterprise_name(rng)[0], e.uscc, fake.address(rng, town) if town else "", e.headcount or "", town])
+        truth.append(("code_only", e.pk))
+    for e in rng.sample(ents, n):
+        chars = [i for i, c in enumerate(e.name) if "\u4e00" <= c <= "\u9fff"][4:-4] or [len(e.name) // 2]
+        i = rng.choice(chars)
+        name = e.name[:i] + rng.choice([c for c in "鑫瑞丰泰恒昌隆盛" if c != e.name[i]]) + e.name[i + 1:]
+        town = e.territory.region.name if e.territory.region else ""
+        rows.append([name, "", e.address, e.headcount or "", town])
+        truth.append(("near_name", e.pk))
+    return rows, truth
+
+
 def classify(data: bytes) -> tuple[Any, float]:
     from django.contrib.auth import get_user_model
 
@@ -182,15 +210,31 @@ def quality(n: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     inside = int(n * 0.8)
     data, truth = build(n, rng, n_registry=inside)
+    hard, hard_truth = hard_rows(rng, max(1, n // 50))
+    buf = io.StringIO()
+    csv.writer(buf).writerows(hard)
+    data += buf.getvalue().encode("utf-8")
     sl, elapsed = classify(data)
     rows = dict(ListRow.objects.filter(source_list=sl).values_list("row", "match"))
     ents = dict(ListRow.objects.filter(source_list=sl).values_list("row", "enterprise_id"))
-    wrong = review = 0
+    cands = dict(ListRow.objects.filter(source_list=sl).values_list("row", "candidate_id"))
+    band: dict[str, dict[str, int]] = {}
+    for j, (kind, pk) in enumerate(hard_truth, start=len(truth) + 1):
+        k = band.setdefault(kind, {"rows": 0, "review": 0, "review_right_candidate": 0, "linked": 0, "linked_to_it": 0})
+        k["rows"] += 1
+        if rows[j] == "review":
+            k["review"] += 1
+            k["review_right_candidate"] += cands[j] == pk
+        elif ents[j] is not None:
+            k["linked"] += 1
+            k["linked_to_it"] += ents[j] == pk
+    wrong = review = review_right = 0
     by_kind: dict[str, int] = {"insider_wrong": 0, "outsider_matched": 0}
     for i, t in enumerate(truth, start=1):
         m = rows[i]
         if m == "review":
             review += 1
+            review_right += t is not None and cands[i] == t
         elif t is not None and ents[i] != t:
             wrong += 1
             by_kind["insider_wrong"] += 1
@@ -198,7 +242,7 @@ def quality(n: int, seed: int) -> dict[str, Any]:
             wrong += 1
             by_kind["outsider_matched"] += 1
     return {"rows": n, "wrong": wrong, "review": review, "wrong_pct": 100 * wrong / n, "review_pct": 100 * review / n,
-            "seconds": elapsed, **by_kind, "counts": sl.counts}
+            "seconds": elapsed, **by_kind, "counts": sl.counts, "review_right": review_right, "band": band}
 
 
 def main() -> int:
@@ -212,7 +256,12 @@ def main() -> int:
     q = [quality(args.quality, seed) for seed in range(1, args.runs + 1)]
     for r in q:
         print(f"质量 {r['rows']} 行：错误 {r['wrong']}（{r['wrong_pct']:.2f}%，其中名录企业配错/漏配 {r['insider_wrong']}，"
-              f"名录外企业误配 {r['outsider_matched']}），待核对 {r['review']}（{r['review_pct']:.2f}%），{r['counts']}")
+              f"名录外企业误配 {r['outsider_matched']}），待核对 {r['review']}（{r['review_pct']:.2f}%，"
+              f"候选正确 {r['review_right']}），{r['counts']}")
+        for kind, b in r["band"].items():
+            label = {"code_only": "代码一致、名称全异", "near_name": "字号差一字、无代码"}[kind]
+            print(f"  待核对区间·{label} {b['rows']} 行：待核对 {b['review']}（候选正确 {b['review_right_candidate']}），"
+                  f"直接关联 {b['linked']}（关联到该企业 {b['linked_to_it']}），其余为新企业/无法登记")
     print(f"质量（{args.runs} 次中位数）：错误 {statistics.median(r['wrong_pct'] for r in q):.2f}%，"
           f"待核对 {statistics.median(r['review_pct'] for r in q):.2f}%")
     times = []

@@ -210,6 +210,18 @@ def row_decide(request: HttpRequest, listrow: ListRow, payload: DecideIn) -> Any
     return services.row_decide(actor=request.user, row=listrow, same=payload.same)
 
 
+class UndoDecisionIn(Schema):
+    reason: str = Field("", description="撤销原因（必填）")
+
+
+@router.post("/campaigns/{id}/rows/{row_id}/undo", response=RowOut, summary="撤销核对结论",
+             description="名单应用前，撤销对待核对行的人工结论：该行重新待核对，记住的结论一并撤销。原因必填（422）；"
+                         "没有可撤销的结论或名单已应用 409。")
+@scoped(ListRow, campaign_id="id", pk="row_id", action=Action.CHANGE)
+def row_undo(request: HttpRequest, listrow: ListRow, payload: UndoDecisionIn) -> Any:
+    return services.row_decision_undo(actor=request.user, row=listrow, reason=payload.reason)
+
+
 # ---------------------------------------------------------------- firms
 
 

@@ -35,6 +35,13 @@ def row_list(*, user: Any, source_list: SourceList, match: str = "", township: i
     return qs.select_related("enterprise", "candidate", "covering_union", "township").order_by("row")
 
 
+def decided_rows(*, user: Any, source_list: SourceList) -> QuerySet[ListRow]:
+    """The list's rows in the user's territory that a cadre settled from 待核对 (their decision can be undone)."""
+    return (ListRow.objects.visible_to(user).filter(source_list=source_list, decided_by__isnull=False,
+                                                    candidate__isnull=False)
+            .select_related("enterprise", "candidate", "decided_by").order_by("row"))
+
+
 def row_counts(*, user: Any, source_list: SourceList) -> dict[str, int]:
     counts = dict.fromkeys(Match.values, 0)
     for m, n in (ListRow.objects.visible_to(user).filter(source_list=source_list).values_list("match")

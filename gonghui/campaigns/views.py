@@ -159,7 +159,12 @@ def review(request: HttpRequest, sourcelist: SourceList) -> HttpResponse:
     if request.method == "POST":
         require(request.user, Action.CHANGE)
         try:
-            if request.POST.get("bulk"):
+            if request.POST.get("undo"):
+                row = ListRow.objects.get_visible(request.user, Action.CHANGE, source_list=sourcelist,
+                                                  pk=request.POST.get("undo"))
+                services.row_decision_undo(actor=request.user, row=row, reason=request.POST.get("reason", ""))
+                messages.success(request, f"已撤销第{row.row}行的核对结论，该行重新待核对")
+            elif request.POST.get("bulk"):
                 score = float(request.POST.get("min_score") or "1.1")
                 n = services.rows_accept_above(actor=request.user, source_list=sourcelist, min_score=score)
                 messages.success(request, f"已确认 {n} 行为同一企业（得分 ≥ {score}）")
@@ -172,7 +177,11 @@ def review(request: HttpRequest, sourcelist: SourceList) -> HttpResponse:
         return redirect(f"{reverse('campaigns:review', args=[campaign.pk, sourcelist.pk])}")
     rows = selectors.row_list(user=request.user, source_list=sourcelist, match=Match.REVIEW)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "campaigns/review.html", {"campaign": campaign, "sl": sourcelist, "page": page})
+    decided = Paginator(selectors.decided_rows(user=request.user, source_list=sourcelist), PAGE_SIZE).get_page(
+        request.GET.get("decided"))
+    return render(request, "campaigns/review.html", {
+        "campaign": campaign, "sl": sourcelist, "page": page, "decided": decided,
+        "can_undo": sourcelist.status == SourceList.Status.CLASSIFIED})
 
 
 FIRM_BULK = {

@@ -10,6 +10,7 @@ from .lists import (
     list_classify,
     list_upload,
     row_decide,
+    row_decision_undo,
     rows_accept_above,
 )
 from .screening import firm_screen, firm_screen_undo, firm_task_update, firms_screen_bulk
@@ -30,6 +31,7 @@ __all__ = [
     "list_classify",
     "list_upload",
     "row_decide",
+    "row_decision_undo",
     "rows_accept_above",
     "welcome_kit_set",
 ]

@@ -322,6 +322,8 @@ def row_decide(*, actor: Any, row: ListRow, same: bool) -> ListRow:
             raise WrongState("该行不在待核对状态")
         PairDecision.objects.update_or_create(key=pair_key(row.name, row.uscc), enterprise=row.candidate,
                                               defaults={"same": same, "decided_by": actor})
+        row.evidence = {**row.evidence, "before_decision": {
+            "township_id": row.township_id, "reason": row.reason}}  # what row_decision_undo restores
         row.decided_by = actor
         if same:
             ent = row.candidate
@@ -335,6 +337,33 @@ def row_decide(*, actor: Any, row: ListRow, same: bool) -> ListRow:
         row.save()
         if row.source_list.status == SourceList.Status.APPLIED:
             _apply_rows(actor, row.source_list, [row], previous=None)
+        SourceList.objects.filter(pk=row.source_list_id).update(counts=list_counts(row.source_list))
+        return row
+
+
+def row_decision_undo(*, actor: Any, row: ListRow, reason: str) -> ListRow:
+    """Take back a cadre's decision on a 待核对 row: the row is 待核对 again with its candidate, and the pair's
+    remembered decision is forgotten (later lists ask again). A reason is required (kept on the row and in the
+    audit log). Only before the list is applied: once applied, the decision has entered the registry and the
+    campaign and is corrected there. Requires `change` on the row. Atomic, audited; 409 otherwise."""
+    require(actor, Action.CHANGE, row)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写撤销核对的原因")
+    with transaction.atomic(), set_actor(actor):
+        row = ListRow.objects.select_for_update(of=("self",)).select_related("source_list").get(pk=row.pk)
+        before = row.evidence.get("before_decision")
+        if row.decided_by_id is None or before is None or row.candidate_id is None:
+            raise WrongState("该行没有可撤销的人工核对结论")
+        if row.source_list.status != SourceList.Status.CLASSIFIED:
+            raise WrongState(f"名单状态为“{row.source_list.get_status_display()}”，核对结论已生效，不能撤销；"
+                             "请在企业名录或行动企业中更正")
+        PairDecision.objects.filter(key=pair_key(row.name, row.uscc), enterprise_id=row.candidate_id).delete()
+        row.evidence = {k: v for k, v in row.evidence.items() if k != "before_decision"}
+        row.match, row.enterprise_id, row.covering_union_id = Match.REVIEW, None, None
+        row.township_id, row.decided_by = before.get("township_id"), None
+        row.reason = f"已撤销核对：{reason}"[:200]
+        row.save()
         SourceList.objects.filter(pk=row.source_list_id).update(counts=list_counts(row.source_list))
         return row
 

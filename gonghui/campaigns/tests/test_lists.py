@@ -107,6 +107,41 @@ def test_review_decision_is_remembered_for_the_same_pair(cast: Any, firms: Any) 
         services.row_decide(actor=cast.yuanqiao, row=other, same=True)
 
 
+def test_a_review_decision_can_be_undone_with_a_reason_until_the_list_is_applied(cast: Any, firms: Any,
+                                                                                client_as: Any) -> None:
+    campaign = make_campaign(cast.huangyan, cast.district)
+    sl = upload(cast.huangyan, campaign, csv_bytes(_rows(cast, firms)))
+    row = ListRow.objects.get(source_list=sl, row=3)
+    ListRow.objects.filter(pk=row.pk).update(match="review", candidate=firms["yq_open"], enterprise=None)
+    services.row_decide(actor=cast.yuanqiao, row=ListRow.objects.get(pk=row.pk), same=True)
+    c = client_as("yuanqiao")
+    page = c.get(f"/campaigns/{campaign.pk}/lists/{sl.pk}/review/").content.decode()
+    assert 'data-testid="decided-table"' in page and 'data-testid="undo-decision"' in page
+    # no reason: refused, nothing changed
+    c.post(f"/campaigns/{campaign.pk}/lists/{sl.pk}/review/", {"undo": row.pk, "reason": " "})
+    assert ListRow.objects.get(pk=row.pk).match == "uncovered"
+    # another township's cadre cannot reach the row
+    r = client_as("dongcheng").post(f"/campaigns/{campaign.pk}/lists/{sl.pk}/review/", {"undo": row.pk, "reason": "x"})
+    assert r.status_code == 404 and ListRow.objects.get(pk=row.pk).match == "uncovered"
+    # with a reason: the row is 待核对 again, its township restored and the remembered pair forgotten
+    client_as("yuanqiao").post(f"/campaigns/{campaign.pk}/lists/{sl.pk}/review/", {"undo": row.pk, "reason": "看错了地址"})
+    back = ListRow.objects.get(pk=row.pk)
+    assert (back.match, back.enterprise_id, back.decided_by_id) == ("review", None, None)
+    assert back.township_id == cast.yuanqiao_town.pk and "看错了地址" in back.reason
+    assert not PairDecision.objects.filter(enterprise=firms["yq_open"]).exists()
+    assert SourceList.objects.get(pk=sl.pk).counts["review"] == 1
+    api = f"/api/v1/campaigns/{campaign.pk}/rows/{row.pk}/undo"
+    assert client_as("yuanqiao").post(api, {"reason": "再撤一次"}, content_type="application/json").status_code == 409
+    with pytest.raises(WrongState):  # nothing left to undo
+        services.row_decision_undo(actor=cast.yuanqiao, row=back, reason="再撤一次")
+    # once the list is applied, the decision has taken effect and is corrected elsewhere
+    services.row_decide(actor=cast.yuanqiao, row=back, same=True)
+    assert client_as("yuanqiao").post(api, {}, content_type="application/json").status_code == 422  # no reason
+    services.list_apply(actor=cast.huangyan, source_list=sl)
+    with pytest.raises(WrongState, match="已应用"):
+        services.row_decision_undo(actor=cast.yuanqiao, row=ListRow.objects.get(pk=row.pk), reason="晚了")
+
+
 def test_api_upload_status_apply_and_conflict(cast: Any, firms: Any, client_as: Any) -> None:
     c = client_as("huangyan")
     r = c.post("/api/v1/campaigns", {"name": "2026年集中建会入会行动", "starts_on": "2026-09-01",
