@@ -1,8 +1,10 @@
 """The console's pages of the one import path, driven by the registered kinds (`gonghui.core.importing`) and
 run as jobs (`gonghui.orgs.import_jobs`).
 
-Each app mounts them under its own URLs (`orgs/import_views.py`, `members/import_views.py`) through an
-`ImportPages` that names its URL patterns and templates; the views only parse, call the framework and render.
+Each app mounts them under its own URLs through an `ImportPages` that names its URL patterns and templates, and
+gets its views from `import_views(pages, kinds)` — one set of view functions for every app (orgs, members,
+campaigns), so the login, CSRF, scope and permission wrapping is written once; the views only parse, call the
+framework and render.
 Every write — the upload, the confirm — and the error-workbook download `require` the `change` action on the
 union the job is made under (403 when visible but not permitted; 404 when out of sight).
 Upload sizes are checked from Content-Length BEFORE the body is read (Django reads it for the CSRF check, so
@@ -18,13 +20,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 
 from gonghui.accounts.permissions import Action
 from gonghui.core import importing
@@ -222,7 +227,7 @@ def errors(request: HttpRequest, kind_name: str, pk: Any, pages: ImportPages) ->
     return response
 
 
-def deliverable(request: HttpRequest, kind_name: str, job: ImportJob) -> FileResponse:
+def deliverable(request: HttpRequest, kind_name: str, job: Any) -> FileResponse:
     """The file a write left for the confirming cadre (the users import's one-time passwords), downloaded ONCE:
     only by the cadre who confirmed the import, then deleted, every download audited. 404 once it is gone."""
     kind = _kind_or_404(kind_name)
@@ -261,3 +266,87 @@ def csrf_exempt_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
     return csrf_exempt(view)
 
+
+
+@dataclass(frozen=True)
+class ImportViews:
+    """The views of one app's import pages (see `import_views`)."""
+
+    upload: Callable[..., HttpResponse]
+    template: Callable[..., HttpResponse]
+    job: Callable[..., HttpResponse]
+    confirm: Callable[..., HttpResponse]
+    errors: Callable[..., HttpResponseBase]
+    deliverable: Callable[..., HttpResponseBase]
+
+
+def _latest_job(request: HttpRequest, kind: str) -> Any:
+    """The job a confirm / error download is about when the URL names none: `job` in the request, else the
+    latest one this cadre uploaded of that kind."""
+    pk = request.POST.get("job") or request.GET.get("job")
+    if pk:
+        return pk
+    latest = (ImportJob.objects.visible_to(request.user).filter(kind=kind, created_by_id=request.user.pk)
+              .order_by("-pk").values_list("pk", flat=True).first())
+    if latest is None:
+        raise Http404("没有待确认的导入，请重新上传")
+    return latest
+
+
+def import_views(pages: ImportPages, kinds: tuple[str, ...], *, job_in_url: bool = False) -> ImportViews:
+    """The import views for an app. With one kind, the URLs carry none (`members/import/`); with several, the URL
+    names it (`orgs/import/<kind>/`) and an unknown one is a 404. The job page names the job in its URL (`pk`),
+    fetched through scope (`@scoped`, which the scope matrix reads); the confirm and error-workbook URLs do too
+    with `job_in_url` (then `change` on it, else 404), else they take `job` from the request (else the cadre's
+    latest). Every view needs a login; the writes and the error workbook `require` the kind's action on the job's
+    union (see `check_writer`)."""
+    from .scope import scoped
+
+    in_scope = scoped(ImportJob, arg="job", related=("union", "created_by", "confirmed_by"), pk="pk")
+    writable = scoped(ImportJob, action=Action.CHANGE, arg="job", related=("union",), pk="pk")
+
+    def kind_of(kwargs: dict[str, Any]) -> str:
+        kind = kwargs.get("kind") or (kinds[0] if len(kinds) == 1 else "")
+        if kind not in kinds:
+            raise Http404("未知的导入类型")
+        return str(kind)
+
+    def job_of(request: HttpRequest, kind: str, kwargs: dict[str, Any]) -> Any:
+        return kwargs["job"] if "job" in kwargs else _latest_job(request, kind)
+
+    @csrf_exempt_upload
+    @login_required
+    def upload(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return start(request, kind_of(kwargs), pages)
+
+    @login_required
+    def template_view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return template(request, kind_of(kwargs), pages)
+
+    @login_required
+    @in_scope
+    def job(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return job_page(request, kind_of(kwargs), kwargs["job"], pages)
+
+    def confirm_view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        kind = kind_of(kwargs)
+        check_writer(request.user, kind=kind)
+        return confirm(request, kind, job_of(request, kind, kwargs), pages)
+
+    def errors_view(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+        kind = kind_of(kwargs)
+        check_writer(request.user, kind=kind)
+        return errors(request, kind, job_of(request, kind, kwargs), pages)
+
+    @login_required
+    @require_POST
+    @scoped(ImportJob, arg="job", related=("union",), pk="pk", post_action=Action.CHANGE)
+    def deliverable_view(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+        """The one-time file a write left (the users import's initial passwords): once, to the confirming cadre."""
+        return deliverable(request, kind_of(kwargs), kwargs["job"])
+
+    if job_in_url:
+        confirm_view, errors_view = writable(confirm_view), writable(errors_view)
+    return ImportViews(upload=upload, template=template_view, job=job,
+                       confirm=login_required(require_POST(confirm_view)), errors=login_required(errors_view),
+                       deliverable=deliverable_view)
