@@ -226,8 +226,12 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("name_norm").str.slice(0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars()))
         .otherwise(pl.col("name_norm"))
     )
-    pq = pl.col("body").str.extract_groups(pats["parent_qual"])
-    tr = pl.col("body").str.extract_groups(pats["trail_region"])
+    # each regex runs once, into a struct column, however many fields are read from it
+    out = out.with_columns(
+        pq=pl.col("body").str.extract_groups(pats["parent_qual"]),
+        tr=pl.col("body").str.extract_groups(pats["trail_region"]),
+    )
+    pq, tr = pl.col("pq"), pl.col("tr")
     out = out.with_columns(
         parent=pl.when(pl.col("marker") == "")
         .then(pl.col("body"))
@@ -271,7 +275,9 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         form=pl.col("form_raw").replace_strict(FORMS, default=""),
     )
     # codes: either column may hold a USCC or a 9-character organisation code
-    u1, o1 = _code_norm("uscc"), _code_norm("org_code")
+    # normalised once, into columns: each check reads its code 18 times
+    out = out.with_columns(u1=_code_norm("uscc"), o1=_code_norm("org_code"))
+    u1, o1 = pl.col("u1"), pl.col("o1")
     out = out.with_columns(
         uscc=pl.when(uscc_valid_expr(u1)).then(u1).when(uscc_valid_expr(o1)).then(o1).otherwise(pl.lit("")),
         org_alt=pl.when(org_valid_expr(u1)).then(u1).when(org_valid_expr(o1)).then(o1).otherwise(pl.lit("")),
