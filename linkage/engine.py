@@ -140,10 +140,58 @@ def _value_counts(df: pl.DataFrame, col: str) -> dict[str, int]:
     return dict(zip(vc[col].to_list(), vc["len"].to_list(), strict=True))
 
 
+def _u_one_substitution_frame(left: pl.DataFrame) -> dict[int, float]:
+    """``_u_one_substitution`` of the registry's 字号 counted by Polars (the same integer sums, so the
+    same floats; a Python pass over millions of 字号 takes seconds)."""
+    z = (
+        left.filter(pl.col("zh") != "")
+        .select("zh", n=pl.col("zh").str.len_chars())
+        .filter(pl.col("n").is_between(2, 6))
+    )
+    totals = dict(z.group_by("n").len().iter_rows())
+    chars = (
+        z.select("n", ch=pl.col("zh").str.split(""))
+        .with_columns(i=pl.int_ranges(0, pl.col("n")))
+        .explode("ch", "i")
+        .group_by("n", "i", "ch")
+        .len()
+        .group_by("n", "i")
+        .agg(sq=(pl.col("len").cast(pl.Int64) ** 2).sum())
+    )
+    squares = {(n, i): sq for n, i, sq in chars.iter_rows()}
+    out: dict[int, float] = {}
+    for n in range(2, 7):
+        total = totals.get(n, 0)
+        if total < 50:
+            out[n] = 0.02 if n == 2 else 1e-3
+            continue
+        same = [squares.get((n, i), 0) / (total * total) for i in range(n)]
+        u = 0.0
+        for i in range(n):
+            others = 1.0
+            for j in range(n):
+                if j != i:
+                    others *= same[j]
+            u += others * (1 - same[i])
+        out[n] = max(u, 1e-7)
+    return out
+
+
 def compute_stats(left: pl.DataFrame, right: pl.DataFrame) -> Stats:
     """``Stats`` of two prepared frames (see ``clean.prepare``)."""
     counts = {c: (_value_counts(left, c), _value_counts(right, c)) for c in ("county", "pref", "trade", "form")}
-    return stats_from_counts(left.height, right.height, counts, _value_counts(left, "zh"), _value_counts(left, "zh_py"))
+    zh_count = _value_counts(left, "zh")
+    return Stats(
+        n_left=left.height,
+        n_right=right.height,
+        u_county=_agreement_u(*counts["county"]),
+        u_pref=_agreement_u(*counts["pref"]),
+        u_trade=min(_agreement_u(*counts["trade"]), 0.2),
+        u_form=_agreement_u(*counts["form"]),
+        zh_count=zh_count,
+        py_count=_value_counts(left, "zh_py"),
+        u_edit1=_u_one_substitution_frame(left),
+    )
 
 
 def names_disagree(zh_l: pl.Expr, zh_r: pl.Expr) -> pl.Expr:
@@ -265,29 +313,38 @@ def block_ok(nl: pl.Expr, nr: pl.Expr, bounded: pl.Expr, opts: Options) -> pl.Ex
     return (nl * nr <= opts.max_block_pairs) & ((nl <= opts.max_block_left) | ~bounded)
 
 
-def candidate_pairs(lkeys: pl.DataFrame, rkeys: pl.DataFrame, opts: Options, both_unknown: bool) -> pl.DataFrame:
+def candidate_pairs(
+    lkeys: pl.DataFrame, rkeys: pl.DataFrame, opts: Options, both_unknown: bool, counties_agree: bool = False
+) -> pl.DataFrame:
     """Distinct ``l, r`` pairs sharing a key whose block (left × right rows with the key) holds at
     most ``max_block_pairs`` pairs (see ``block_ok``). The frames are one prefecture's block (its rows plus every row of
     unknown prefecture); a pair of two unknown-prefecture rows is kept only when ``both_unknown``
     (the block of unknowns), so every pair meets in exactly one block.
 
-    Key frames are ``row, pref, key`` (``row_keys``: text keys) or ``row, known, key, bounded``
-    (``key_rows``: integer keys); the answer is the same."""
+    Key frames are ``row, pref, key`` (``row_keys``: text keys) or ``row, known, key, bounded, county``
+    (``key_rows``: integer keys); the answer is the same. With ``counties_agree`` (integer keys only)
+    the pairs of two different known counties, which a veto decides, are left out (the blocks and
+    their caps are still counted on every row)."""
     if "bounded" not in lkeys.columns:
         lkeys, rkeys = (
             k.select("row", "key", known=pl.col("pref") != "", bounded=pl.col("key").str.contains(BOUNDED_KEY))
             for k in (lkeys, rkeys)
         )
-    on = ["t", "key"] if "t" in lkeys.columns else ["key"]
-    ln = lkeys.group_by(on).agg(nl=pl.len(), bounded=pl.col("bounded").first())
-    rn = rkeys.group_by(on).len("nr")
-    ok = ln.join(rn, on=on).filter(block_ok(pl.col("nl"), pl.col("nr"), pl.col("bounded"), opts)).select(on)
-    pairs = (
-        lkeys.select("row", *on, "known")
-        .join(ok, on=on)
-        .rename({"row": "l", "known": "kl"})
-        .join(rkeys.select("row", *on, "known").rename({"row": "r", "known": "kr"}), on=on)
-    )
+    ln = lkeys.group_by("key").agg(nl=pl.len(), bounded=pl.col("bounded").first())
+    rn = rkeys.group_by("key").len("nr")
+    ok = ln.join(rn, on="key").filter(block_ok(pl.col("nl"), pl.col("nr"), pl.col("bounded"), opts)).select("key")
+    lk = lkeys.join(ok, on="key").rename({"row": "l", "known": "kl"})
+    rk = rkeys.rename({"row": "r", "known": "kr"})
+    if counties_agree:
+        lc, rc = pl.col("county") != 0, pl.col("county") != 0
+        parts = [
+            lk.filter(lc).join(rk.filter(rc), on=["key", "county"]),
+            lk.filter(~lc).join(rk.drop("county"), on="key"),
+            lk.filter(lc).drop("county").join(rk.filter(~rc).drop("county"), on="key"),
+        ]
+    else:
+        parts = [lk.join(rk, on="key")]
+    pairs = pl.concat([p.select("l", "r", "kl", "kr") for p in parts])
     if not both_unknown:
         pairs = pairs.filter(pl.col("kl") | pl.col("kr"))
     return pairs.select("l", "r").unique()
@@ -343,8 +400,13 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
     addr_sim = list(map(JaroWinkler.normalized_similarity, pairs["addr_l"].to_list(), pairs["addr_r"].to_list()))
     nl = max(stats.n_left, 1)
     # term frequencies looked up in Polars (a Python dict lookup per pair costs more than the scoring)
-    zh_n = pairs["zh_l"].replace_strict(stats.zh_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
-    py_n = pairs["zh_py_r"].replace_strict(stats.py_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+    # (the province path brings them as columns ``zh_n``, ``py_n``: a dict of millions of 字号 costs
+    # seconds to turn into a mapping)
+    if "zh_n" in pairs.columns:
+        zh_n, py_n = pairs["zh_n"], pairs["py_n"]
+    else:
+        zh_n = pairs["zh_l"].replace_strict(stats.zh_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+        py_n = pairs["zh_py_r"].replace_strict(stats.py_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
     # the name outside its 字号, trade and branch (region, form) written the same on both sides; only
     # asked of homophone pairs, the only ones it can change
     homophone = (
@@ -617,24 +679,37 @@ def assemble(
 # dropped are exactly ones ``score_pairs`` would class ``none`` (or ``vetoed``, which only
 # ``--explain`` shows, and which is therefore kept then).
 
-# text features the bound compares by identity only
-_IDS: tuple[str, ...] = ("zh", "zh_py", "trade", "county", "pref", "form", "uscc", "org", "branch_py", "addr")
+# text features the bound compares by identity; a hash collision among them could only raise the
+# bound or hide a veto (keep a pair), except for 字号 and pinyin, whose identities are checked exact
+_IDS: tuple[str, ...] = ("trade", "county", "pref", "form", "uscc", "org", "branch_py", "addr")
+_EXACT_IDS: tuple[str, ...] = ("zh", "zh_py")
 _SEED = 20261202
 
 
-def exact_ids(*cols: pl.Series) -> list[pl.Series]:
+def hash_ids(x: pl.Series) -> pl.Series:
+    """UInt64 hash of a text column, 0 for "" and odd otherwise (never 0)."""
+    return pl.select(pl.when(x != "").then(x.hash(_SEED) | 1).otherwise(pl.lit(0, pl.UInt64))).to_series().alias(x.name)
+
+
+def exact_ids(*cols: pl.Series, tag: int | None = None) -> list[pl.Series]:
     """UInt64 identities of text columns sharing one namespace: equal iff the texts are equal, 0 for "".
     A 64-bit hash, checked to be one-to-one on the values present; on a collision (vanishingly rare)
-    dense ranks instead."""
+    dense ranks instead. With ``tag`` (0-7) the identity carries it in its top 3 bits (and "" is not
+    special), so the identities of several namespaces can share one column."""
 
-    def hashed(x: pl.Series) -> pl.Series:
-        return pl.select(pl.when(x != "").then(x.hash(_SEED)).otherwise(pl.lit(0, pl.UInt64))).to_series()
+    def ids(x: pl.Series) -> pl.Series:
+        if tag is None:
+            return hash_ids(x)
+        return pl.select((x.hash(_SEED) // 8) | pl.lit(tag << 61, pl.UInt64)).to_series()
 
     values = pl.concat([c.unique() for c in cols]).unique()
-    if hashed(values).n_unique() == values.len():
-        return [hashed(c).alias(c.name) for c in cols]
+    if ids(values).n_unique() == values.len():
+        return [ids(c).alias(c.name) for c in cols]
     table = pl.DataFrame({"v": values.sort()}).with_row_index("id").with_columns(pl.col("id").cast(pl.UInt64))
-    table = table.with_columns(id=pl.when(pl.col("v") != "").then(pl.col("id") + 1).otherwise(0))
+    if tag is None:
+        table = table.with_columns(id=pl.when(pl.col("v") != "").then(pl.col("id") + 1).otherwise(0))
+    else:
+        table = table.with_columns(id=pl.col("id") | pl.lit(tag << 61, pl.UInt64))
     return [c.to_frame("v").join(table, on="v", how="left", maintain_order="left")["id"].alias(c.name) for c in cols]
 
 
@@ -647,9 +722,9 @@ def pref_codes(left: pl.DataFrame, right: pl.DataFrame) -> dict[str, int]:
 # blocking key types, as ``key_list`` writes them: c| core, z| 字号, p| pinyin, a|/b| first/last character
 # of the 字号 with the trade (when there is a trade), g| first/last two characters (字号 of 3 or more)
 def key_rows(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``row_keys`` of both lists with integer keys: ``row`` (UInt32), ``pref``, ``known`` (prefecture
-    known), ``t`` (key type, 0 = core), ``key`` (UInt64, equal for equal key text within a type),
-    ``bounded`` (every type but the core name, see ``BOUNDED_KEY``); ``pref`` as ``pref_codes``."""
+    """``row_keys`` of both lists with integer keys: ``row`` (UInt32), ``pref`` (as ``pref_codes``),
+    ``known`` (prefecture known), ``key`` (UInt64, equal iff the key texts are equal; its type in the top
+    bits), ``bounded`` (every type but the core name, see ``BOUNDED_KEY``), ``county`` (``hash_ids``)."""
     zh = pl.col("zh")
     has_trade, long = pl.col("trade") != "", zh.str.len_chars() >= 3
     types: list[tuple[pl.Expr, pl.Expr | None]] = [
@@ -669,7 +744,13 @@ def key_rows(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         frames = [
             (
                 side,
-                df.select(pl.col("row").cast(pl.UInt32), "pref", key=text, keep=pl.lit(True) if when is None else when)
+                df.select(
+                    pl.col("row").cast(pl.UInt32),
+                    "pref",
+                    "county",
+                    key=text,
+                    keep=pl.lit(True) if when is None else when,
+                )
                 .filter(pl.col("keep"))
                 .drop("keep")
                 .drop_nulls("key"),
@@ -677,16 +758,16 @@ def key_rows(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.
             for text, when in members
             for side, df in (("l", left), ("r", right))
         ]
-        ids = exact_ids(*[f["key"] for _, f in frames])
+        ids = exact_ids(*[f["key"] for _, f in frames], tag=t)
         for (side, f), key in zip(frames, ids, strict=True):
             out[side].append(
                 f.select(
                     "row",
                     pref=pl.col("pref").replace_strict(prefs, return_dtype=pl.UInt16),
                     known=pl.col("pref") != "",
-                    t=pl.lit(t, pl.UInt8),
                     key=key,
                     bounded=pl.lit(t != 0),
+                    county=hash_ids(f["county"]),
                 )
             )
         del frames, ids
@@ -821,19 +902,19 @@ def prune(pairs: pl.DataFrame, nl_: pl.DataFrame, nr_: pl.DataFrame, stats: Stat
 PRUNE_CHUNK = 2_000_000
 
 
-def match_blocks(
+def block_pairs(
     left: pl.DataFrame, right: pl.DataFrame, todo: pl.DataFrame, stats: Stats, opts: Options
-) -> pl.DataFrame:
-    """The ``winners`` of every prefecture block of ``left`` × ``todo`` (``todo`` ⊆ ``right``), one
-    block at a time, pairs bounded and pruned on integers before they are scored. Equal to scoring
-    every candidate pair of ``blocks`` (see ``match_prepared_simple``)."""
+) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+    """Per prefecture block of ``left`` × ``todo`` (``todo`` ⊆ ``right``; blocks as ``blocks``, in its
+    order) ``(prefecture, candidate pairs, kept pairs)``: the candidates (``l, r``, UInt32; the same as
+    ``candidate_pairs`` on text keys) and those ``prune`` keeps. One block's pairs are alive at a time."""
     lk, rk = key_rows(left, todo)
     codes = pref_codes(left, todo)
     lparts = lk.partition_by("pref", as_dict=True, include_key=False)
     rparts = rk.partition_by("pref", as_dict=True, include_key=False)
     del lk, rk
     empty_keys = pl.DataFrame(
-        schema={"row": pl.UInt32, "known": pl.Boolean, "t": pl.UInt8, "key": pl.UInt64, "bounded": pl.Boolean}
+        schema={"row": pl.UInt32, "known": pl.Boolean, "key": pl.UInt64, "bounded": pl.Boolean, "county": pl.UInt64}
     )
     zh_n = pl.len().over("zh").cast(pl.Int64)
     zh_n = pl.when(pl.col("zh") != "").then(zh_n).otherwise(1)
@@ -841,6 +922,8 @@ def match_blocks(
     lids: dict[str, pl.Series] = {}
     rids: dict[str, pl.Series] = {}
     for col in _IDS:
+        lids[col], rids[col] = hash_ids(left[col]), hash_ids(right[col])
+    for col in _EXACT_IDS:
         lids[col], rids[col] = exact_ids(left[col], right[col])
     lnarrow = narrow(left, lids, zh_n, pl.lit(1))
     rnarrow = narrow(
@@ -851,29 +934,48 @@ def match_blocks(
     )
     del lids, rids
     lpos, rpos = _positions(left["row"]), _positions(right["row"])
-    won = [empty_winners()]
     for pref in block_prefectures(left["pref"], todo["pref"]):
         # the prefecture's rows and the rows of unknown prefecture (once: "" is its own block)
         here = [codes[pref]] if pref == "" else [codes[pref], 0]
         lb = pl.concat([lparts.get((c,), empty_keys) for c in here])
         rb = pl.concat([rparts.get((c,), empty_keys) for c in here])
-        pairs = candidate_pairs(lb, rb, opts, both_unknown=pref == "")
+        # the pairs of two known, different counties are vetoed: only --explain shows them
+        pairs = candidate_pairs(lb, rb, opts, both_unknown=pref == "", counties_agree=not opts.explain)
         del lb, rb
-        kept = []
+        kept = [pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})]
         for i in range(0, pairs.height, PRUNE_CHUNK):
             chunk = pairs.slice(i, PRUNE_CHUNK)
-            nl_ = _gather(lnarrow, lpos, chunk["l"], "")
-            nr_ = _gather(rnarrow, rpos, chunk["r"], "")
-            kept.append(prune(chunk, nl_, nr_, stats, opts))
-        del pairs
-        survivors = pl.concat(kept) if kept else pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
-        for i in range(0, survivors.height, SCORE_CHUNK):
-            chunk = survivors.slice(i, SCORE_CHUNK)
+            kept.append(
+                prune(
+                    chunk, _gather(lnarrow, lpos, chunk["l"], ""), _gather(rnarrow, rpos, chunk["r"], ""), stats, opts
+                )
+            )
+        yield pref, pairs, pl.concat(kept)
+        del pairs, kept
+
+
+def match_blocks(
+    left: pl.DataFrame, right: pl.DataFrame, todo: pl.DataFrame, stats: Stats, opts: Options
+) -> pl.DataFrame:
+    """The ``winners`` of every prefecture block (``block_pairs``), its kept pairs scored
+    ``SCORE_CHUNK`` at a time with their features gathered by row position. Equal to scoring every
+    candidate pair of ``blocks`` (see ``match_prepared_simple``)."""
+    lpos, rpos = _positions(left["row"]), _positions(right["row"])
+    zh_n = pl.when(pl.col("zh") != "").then(pl.len().over("zh").cast(pl.Int64)).otherwise(1)
+    py_counts = left.filter(pl.col("zh_py") != "").group_by("zh_py").len("py_n")
+    lfeat = left.drop("row").with_columns(zh_n=zh_n)
+    rfeat = right.drop("row").join(py_counts, on="zh_py", how="left", maintain_order="left")
+    rfeat = rfeat.with_columns(py_n=pl.col("py_n").fill_null(1).cast(pl.Int64))
+    won = [empty_winners()]
+    for _pref, _pairs, kept in block_pairs(left, right, todo, stats, opts):
+        del _pairs
+        for i in range(0, kept.height, SCORE_CHUNK):
+            chunk = kept.slice(i, SCORE_CHUNK)
             feats = pl.concat(
                 [
                     chunk.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64)),
-                    _gather(left.drop("row"), lpos, chunk["l"], "_l"),
-                    _gather(right.drop("row"), rpos, chunk["r"], "_r"),
+                    _gather(lfeat, lpos, chunk["l"], "_l").rename({"zh_n_l": "zh_n"}),
+                    _gather(rfeat, rpos, chunk["r"], "_r").rename({"py_n_r": "py_n"}),
                 ],
                 how="horizontal",
             )

@@ -5,7 +5,7 @@ code slice per source row) under ``$GONGHUI_LINKAGE_CACHE`` (default ``var/linka
 repository), keyed by the sizes, the seed and a hash of the generator's source, so a change to the
 generator never serves stale lists.
 
-    .venv/bin/python bench/linkage/datasets.py N_REGISTRY N_SOURCE SEED   # fill the cache, print the folder
+    .venv/bin/python bench/linkage/listcache.py N_REGISTRY N_SOURCE SEED   # fill the cache, print the folder
 """
 
 from __future__ import annotations
