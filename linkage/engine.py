@@ -177,10 +177,10 @@ def _u_one_substitution_frame(left: pl.DataFrame) -> dict[int, float]:
     return out
 
 
-def compute_stats(left: pl.DataFrame, right: pl.DataFrame) -> Stats:
-    """``Stats`` of two prepared frames (see ``clean.prepare``)."""
+def compute_stats(left: pl.DataFrame, right: pl.DataFrame, term_counts: bool = True) -> Stats:
+    """``Stats`` of two prepared frames (see ``clean.prepare``). Without ``term_counts`` the 字号 and
+    pinyin counts are left empty: the province path brings them to ``score_pairs`` as columns."""
     counts = {c: (_value_counts(left, c), _value_counts(right, c)) for c in ("county", "pref", "trade", "form")}
-    zh_count = _value_counts(left, "zh")
     return Stats(
         n_left=left.height,
         n_right=right.height,
@@ -188,8 +188,8 @@ def compute_stats(left: pl.DataFrame, right: pl.DataFrame) -> Stats:
         u_pref=_agreement_u(*counts["pref"]),
         u_trade=min(_agreement_u(*counts["trade"]), 0.2),
         u_form=_agreement_u(*counts["form"]),
-        zh_count=zh_count,
-        py_count=_value_counts(left, "zh_py"),
+        zh_count=_value_counts(left, "zh") if term_counts else {},
+        py_count=_value_counts(left, "zh_py") if term_counts else {},
         u_edit1=_u_one_substitution_frame(left),
     )
 
@@ -1002,7 +1002,7 @@ def _codes_and_exact(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFr
 def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl.DataFrame:
     """``match`` on frames already passed through ``clean.prepare``."""
     codes, exact, todo = _codes_and_exact(left, right)
-    stats = compute_stats(left, right)
+    stats = compute_stats(left, right, term_counts=False)
     names = decide(match_blocks(left, right, todo, stats, opts))
     return assemble(right, codes, exact, names, left, opts.explain)
 

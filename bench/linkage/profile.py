@@ -56,7 +56,7 @@ def main() -> None:
     mark("prepare source")
     codes, exact, todo = E._codes_and_exact(lp, rp)
     mark("codes + exact names")
-    stats = E.compute_stats(lp, rp)
+    stats = E.compute_stats(lp, rp, term_counts=False)
     mark("stats")
     # match_blocks, with the time of its two halves
     lpos, rpos = E._positions(lp["row"]), E._positions(rp["row"])
