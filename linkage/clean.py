@@ -282,8 +282,8 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
     collected = out.collect()
     # codes: each distinct code is checked once (a check reads its code 18 times)
     u1, o1 = pl.col("u1"), pl.col("o1")
-    values = pl.concat([collected["u1"], collected["o1"]]).unique().to_frame("v").filter(pl.col("v") != "")
-    checked = values.with_columns(us=uscc_valid_expr(pl.col("v")), og=org_valid_expr(pl.col("v")))
+    codes = pl.concat([collected["u1"], collected["o1"]]).unique().to_frame("v").filter(pl.col("v") != "")
+    checked = codes.with_columns(us=uscc_valid_expr(pl.col("v")), og=org_valid_expr(pl.col("v")))
     good_uscc, good_org = checked.filter("us")["v"], checked.filter("og")["v"]
     collected = collected.with_columns(
         uscc=pl.when(u1.is_in(good_uscc)).then(u1).when(o1.is_in(good_uscc)).then(o1).otherwise(pl.lit("")),

@@ -812,14 +812,15 @@ def _head_w(hl: pl.Expr, hr: pl.Expr, m: dict[str, float]) -> pl.Expr:
 
 
 def _min_weight(opts: Options) -> float:
-    """The weight below which a pair can be neither a match nor a review (a small margin kept for
-    the rounding of weights and probabilities)."""
-    t = min(opts.threshold, opts.review_threshold)
+    """The weight below which a pair can be neither a match nor a review: its probability, rounded
+    to 4 decimals (``score_pairs``), stays under both thresholds (less a margin for the rounding of
+    the weight to 6 decimals and for the order of the float sums)."""
+    t = min(opts.threshold, opts.review_threshold) - 5e-5
     if t <= 0:
         return -math.inf
     if t >= 1:
         return math.inf
-    return math.log2(t / (1 - t)) - 0.01
+    return math.log2(t / (1 - t)) - 1e-4
 
 
 def prune(pairs: pl.DataFrame, nl_: pl.DataFrame, nr_: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFrame:
@@ -853,36 +854,33 @@ def prune(pairs: pl.DataFrame, nl_: pl.DataFrame, nr_: pl.DataFrame, stats: Stat
     compat, diff = _lg(m["trade_compat"] / 0.1), _lg(m["trade_diff"] / (1 - stats.u_trade))
     trade_ub = (
         pl.when((tl == tr) & (tl != 0))
-        .then(pl.lit(_lg(m["trade_eq"] / stats.u_trade)))
+        .then(pl.lit(max(_lg(m["trade_eq"] / stats.u_trade), compat, diff)))
         .when((tl == 0) | (tr == 0))
         .then(pl.lit(compat))
         .otherwise(pl.lit(max(compat, diff)))
     )
-    county_w = (
+    # each "equal" branch is at least every branch the same texts could take on a hash collision
+    county_eq = max(_lg(m["county_eq"] / stats.u_county), 0.0)
+    county_ub = (
         pl.when((c("county_l") != 0) & (c("county_l") == c("county_r")))
-        .then(pl.lit(_lg(m["county_eq"] / stats.u_county)))
+        .then(pl.lit(county_eq))
         .when((c("county_l") != 0) & (c("county_r") != 0))
         .then(pl.lit(0.0))
         .when((c("pref_l") != 0) & (c("pref_l") == c("pref_r")))
-        .then(pl.lit(_lg(m["county_eq"] / stats.u_pref)))
+        .then(pl.lit(max(_lg(m["county_eq"] / stats.u_pref), 0.0)))
         .otherwise(pl.lit(0.0))
     )
-    form_w = (
+    form_eq, form_diff = _lg(m["form_eq"] / stats.u_form), _lg(m["form_diff"] / (1 - stats.u_form))
+    form_ub = (
         pl.when((c("form_l") == 0) | (c("form_r") == 0))
         .then(pl.lit(0.0))
         .when(c("form_l") == c("form_r"))
-        .then(pl.lit(_lg(m["form_eq"] / stats.u_form)))
-        .otherwise(pl.lit(_lg(m["form_diff"] / (1 - stats.u_form))))
+        .then(pl.lit(max(form_eq, form_diff)))
+        .otherwise(pl.lit(form_diff))
     )
-    addr_eq = _lg(m["addr_eq"] / 1e-4)
-    addr_ub = (
-        pl.when((c("addr_l") == 0) | (c("addr_r") == 0))
-        .then(pl.lit(0.0))
-        .when(c("addr_l") == c("addr_r"))
-        .then(pl.lit(addr_eq))
-        .otherwise(pl.lit(max(addr_eq, _lg(m["addr_close"] / 0.02), _lg(m["addr_diff"] / 0.98))))
-    )
-    ub = name_ub + trade_ub + county_w + form_w + addr_ub + _head_w(c("headcount_l"), c("headcount_r"), m)
+    addr_any = max(_lg(m["addr_eq"] / 1e-4), _lg(m["addr_close"] / 0.02), _lg(m["addr_diff"] / 0.98))
+    addr_ub = pl.when((c("addr_l") == 0) | (c("addr_r") == 0)).then(pl.lit(0.0)).otherwise(pl.lit(addr_any))
+    ub = name_ub + trade_ub + county_ub + form_ub + addr_ub + _head_w(c("headcount_l"), c("headcount_r"), m)
     ub = ub + _lg(0.8 / nl)
 
     def differ(col: str) -> pl.Expr:

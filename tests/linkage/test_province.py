@@ -126,3 +126,10 @@ def test_exact_ids_equal_iff_the_texts_are_equal(monkeypatch: pytest.MonkeyPatch
     # a hash collision falls back to dense ranks
     monkeypatch.setattr(pl.Series, "n_unique", lambda self: -1)
     check(engine.exact_ids(a, b))
+
+
+@pytest.mark.parametrize(("threshold", "review"), [(0.9999, 0.999), (0.6, 0.05), (0.8, 0.0)])
+def test_province_path_equals_the_plain_path_at_other_thresholds(threshold: float, review: float) -> None:
+    lp, rp = _prepared(BED)
+    opts = Options(threshold=threshold, review_threshold=review)
+    assert engine.match_prepared(lp, rp, opts).equals(engine.match_prepared_simple(lp, rp, opts))
