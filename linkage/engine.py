@@ -1,6 +1,10 @@
 """The Polars matching engine: codes first, then blocked, Fellegi-Sunter-scored name matching with
 hard vetoes. Every step is a pure function of its inputs so that the Spark backend can run the same
 steps partition by partition and reach the same answer.
+
+The local backend visits one prefecture block at a time on integer keys and drops, before scoring,
+the pairs a bound proves can be neither a match nor a review (``match_blocks``); it must give exactly
+what scoring every candidate pair gives (``match_prepared_simple``, the reference the tests hold it to).
 """
 
 from __future__ import annotations
