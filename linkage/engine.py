@@ -676,12 +676,12 @@ def assemble(
 
 
 # --- the local backend at province scale ------------------------------------------------------
-# Blocking keys and the features the bound below needs are turned into integers once (a Categorical
-# mapping private to the call); each prefecture block is then joined on integers, and every pair
-# whose best possible weight cannot reach the review threshold (or that a hard veto decides) is
-# dropped before the text features are gathered and the pair is scored. Loss-free: the pairs
-# dropped are exactly ones ``score_pairs`` would class ``none`` (or ``vetoed``, which only
-# ``--explain`` shows, and which is therefore kept then).
+# Blocking keys and the features the bound below needs are turned into integers once (64-bit hashes,
+# checked one-to-one where a collision could lose a pair); each prefecture block is then joined on
+# integers, and every pair whose best possible weight cannot reach the review threshold (or that a
+# hard veto decides) is dropped before the text features are gathered and the pair is scored.
+# Loss-free: the pairs dropped are ones ``score_pairs`` would class ``none`` (or ``vetoed``, which
+# only ``--explain`` shows, and which is therefore kept then). The Spark backend keeps the plain way.
 
 # text features the bound compares by identity; a hash collision among them could only raise the
 # bound or hide a veto (keep a pair), except for 字号 and pinyin, whose identities are checked exact
