@@ -226,8 +226,12 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("name_norm").str.slice(0, pl.col("name_norm").str.len_chars() - pl.col("marker").str.len_chars()))
         .otherwise(pl.col("name_norm"))
     )
-    pq = pl.col("body").str.extract_groups(pats["parent_qual"])
-    tr = pl.col("body").str.extract_groups(pats["trail_region"])
+    # each regex runs once, into a struct column, however many fields are read from it
+    out = out.with_columns(
+        pq=pl.col("body").str.extract_groups(pats["parent_qual"]),
+        tr=pl.col("body").str.extract_groups(pats["trail_region"]),
+    )
+    pq, tr = pl.col("pq"), pl.col("tr")
     out = out.with_columns(
         parent=pl.when(pl.col("marker") == "")
         .then(pl.col("body"))
@@ -271,18 +275,23 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
         form=pl.col("form_raw").replace_strict(FORMS, default=""),
     )
     # codes: either column may hold a USCC or a 9-character organisation code
-    u1, o1 = _code_norm("uscc"), _code_norm("org_code")
-    out = out.with_columns(
-        uscc=pl.when(uscc_valid_expr(u1)).then(u1).when(uscc_valid_expr(o1)).then(o1).otherwise(pl.lit("")),
-        org_alt=pl.when(org_valid_expr(u1)).then(u1).when(org_valid_expr(o1)).then(o1).otherwise(pl.lit("")),
-    )
-    out = out.with_columns(
-        org=pl.when(pl.col("uscc") != "").then(pl.col("uscc").str.slice(8, 9)).otherwise(pl.col("org_alt"))
-    )
+    out = out.with_columns(u1=_code_norm("uscc"), o1=_code_norm("org_code"))
     out = out.with_columns(
         addr_norm=normalize_name_expr(pl.col("address")),
     ).with_columns(addr_region=pl.col("addr_norm").str.extract(pats["lead_region"], 1).fill_null(""))
     collected = out.collect()
+    # codes: each distinct code is checked once (a check reads its code 18 times)
+    u1, o1 = pl.col("u1"), pl.col("o1")
+    codes = pl.concat([collected["u1"], collected["o1"]]).unique().to_frame("v").filter(pl.col("v") != "")
+    checked = codes.with_columns(us=uscc_valid_expr(pl.col("v")), og=org_valid_expr(pl.col("v")))
+    good_uscc, good_org = checked.filter("us")["v"], checked.filter("og")["v"]
+    collected = collected.with_columns(
+        uscc=pl.when(u1.is_in(good_uscc)).then(u1).when(o1.is_in(good_uscc)).then(o1).otherwise(pl.lit("")),
+        org_alt=pl.when(u1.is_in(good_org)).then(u1).when(o1.is_in(good_org)).then(o1).otherwise(pl.lit("")),
+    )
+    collected = collected.with_columns(
+        org=pl.when(pl.col("uscc") != "").then(pl.col("uscc").str.slice(8, 9)).otherwise(pl.col("org_alt"))
+    )
     county_src = collected["county"].fill_null("").str.normalize("NFKC").str.replace_all(r"\s", "")
     c_map, p_map = _region_lookup(pl.concat([county_src, collected["name_region"], collected["addr_region"]]))
     collected = collected.with_columns(

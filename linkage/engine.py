@@ -1,6 +1,10 @@
 """The Polars matching engine: codes first, then blocked, Fellegi-Sunter-scored name matching with
 hard vetoes. Every step is a pure function of its inputs so that the Spark backend can run the same
 steps partition by partition and reach the same answer.
+
+The local backend visits one prefecture block at a time on integer keys and drops, before scoring,
+the pairs a bound proves can be neither a match nor a review (``match_blocks``); it must give exactly
+what scoring every candidate pair gives (``match_prepared_simple``, the reference the tests hold it to).
 """
 
 from __future__ import annotations
@@ -140,10 +144,58 @@ def _value_counts(df: pl.DataFrame, col: str) -> dict[str, int]:
     return dict(zip(vc[col].to_list(), vc["len"].to_list(), strict=True))
 
 
-def compute_stats(left: pl.DataFrame, right: pl.DataFrame) -> Stats:
-    """``Stats`` of two prepared frames (see ``clean.prepare``)."""
+def _u_one_substitution_frame(left: pl.DataFrame) -> dict[int, float]:
+    """``_u_one_substitution`` of the registry's 字号 counted by Polars (the same integer sums, so the
+    same floats; a Python pass over millions of 字号 takes seconds)."""
+    z = (
+        left.filter(pl.col("zh") != "")
+        .select("zh", n=pl.col("zh").str.len_chars())
+        .filter(pl.col("n").is_between(2, 6))
+    )
+    totals = dict(z.group_by("n").len().iter_rows())
+    chars = (
+        z.select("n", ch=pl.col("zh").str.split(""))
+        .with_columns(i=pl.int_ranges(0, pl.col("n")))
+        .explode("ch", "i")
+        .group_by("n", "i", "ch")
+        .len()
+        .group_by("n", "i")
+        .agg(sq=(pl.col("len").cast(pl.Int64) ** 2).sum())
+    )
+    squares = {(n, i): sq for n, i, sq in chars.iter_rows()}
+    out: dict[int, float] = {}
+    for n in range(2, 7):
+        total = totals.get(n, 0)
+        if total < 50:
+            out[n] = 0.02 if n == 2 else 1e-3
+            continue
+        same = [squares.get((n, i), 0) / (total * total) for i in range(n)]
+        u = 0.0
+        for i in range(n):
+            others = 1.0
+            for j in range(n):
+                if j != i:
+                    others *= same[j]
+            u += others * (1 - same[i])
+        out[n] = max(u, 1e-7)
+    return out
+
+
+def compute_stats(left: pl.DataFrame, right: pl.DataFrame, term_counts: bool = True) -> Stats:
+    """``Stats`` of two prepared frames (see ``clean.prepare``). Without ``term_counts`` the 字号 and
+    pinyin counts are left empty: the province path brings them to ``score_pairs`` as columns."""
     counts = {c: (_value_counts(left, c), _value_counts(right, c)) for c in ("county", "pref", "trade", "form")}
-    return stats_from_counts(left.height, right.height, counts, _value_counts(left, "zh"), _value_counts(left, "zh_py"))
+    return Stats(
+        n_left=left.height,
+        n_right=right.height,
+        u_county=_agreement_u(*counts["county"]),
+        u_pref=_agreement_u(*counts["pref"]),
+        u_trade=min(_agreement_u(*counts["trade"]), 0.2),
+        u_form=_agreement_u(*counts["form"]),
+        zh_count=_value_counts(left, "zh") if term_counts else {},
+        py_count=_value_counts(left, "zh_py") if term_counts else {},
+        u_edit1=_u_one_substitution_frame(left),
+    )
 
 
 def names_disagree(zh_l: pl.Expr, zh_r: pl.Expr) -> pl.Expr:
@@ -259,27 +311,63 @@ def row_keys(df: pl.DataFrame) -> pl.DataFrame:
 BOUNDED_KEY = r"^[^c]\|"
 
 
-def block_ok(nl: pl.Expr, nr: pl.Expr, key: pl.Expr, opts: Options) -> pl.Expr:
-    """Whether a block of ``nl`` registry and ``nr`` source rows under ``key`` is compared."""
-    return (nl * nr <= opts.max_block_pairs) & ((nl <= opts.max_block_left) | ~key.str.contains(BOUNDED_KEY))
+def block_ok(nl: pl.Expr, nr: pl.Expr, bounded: pl.Expr, opts: Options) -> pl.Expr:
+    """Whether a block of ``nl`` registry and ``nr`` source rows is compared; ``bounded`` is true for
+    every key type but the core name (see ``BOUNDED_KEY``)."""
+    return (nl * nr <= opts.max_block_pairs) & ((nl <= opts.max_block_left) | ~bounded)
 
 
-def candidate_pairs(lkeys: pl.DataFrame, rkeys: pl.DataFrame, opts: Options, both_unknown: bool) -> pl.DataFrame:
+def candidate_pairs(
+    lkeys: pl.DataFrame, rkeys: pl.DataFrame, opts: Options, both_unknown: bool, counties_agree: bool = False
+) -> pl.DataFrame:
     """Distinct ``l, r`` pairs sharing a key whose block (left × right rows with the key) holds at
     most ``max_block_pairs`` pairs (see ``block_ok``). The frames are one prefecture's block (its rows plus every row of
     unknown prefecture); a pair of two unknown-prefecture rows is kept only when ``both_unknown``
-    (the block of unknowns), so every pair meets in exactly one block."""
-    ln = lkeys.group_by("key").len("nl")
+    (the block of unknowns), so every pair meets in exactly one block.
+
+    Key frames are ``row, pref, key`` (``row_keys``: text keys) or ``row, known, key, bounded, county``
+    (``key_rows``: integer keys); the answer is the same. With ``counties_agree`` (integer keys only)
+    the pairs of two different known counties, which a veto decides, are left out (the blocks and
+    their caps are still counted on every row)."""
+    if "bounded" not in lkeys.columns:
+        lkeys, rkeys = (
+            k.select("row", "key", known=pl.col("pref") != "", bounded=pl.col("key").str.contains(BOUNDED_KEY))
+            for k in (lkeys, rkeys)
+        )
+    ln = lkeys.group_by("key").agg(nl=pl.len(), bounded=pl.col("bounded").first())
     rn = rkeys.group_by("key").len("nr")
-    ok = ln.join(rn, on="key").filter(block_ok(pl.col("nl"), pl.col("nr"), pl.col("key"), opts)).select("key")
-    pairs = (
-        lkeys.join(ok, on="key")
-        .rename({"row": "l", "pref": "pl"})
-        .join(rkeys.rename({"row": "r", "pref": "pr"}), on="key")
-    )
+    ok = ln.join(rn, on="key").filter(block_ok(pl.col("nl"), pl.col("nr"), pl.col("bounded"), opts)).select("key")
+    lk = lkeys.join(ok, on="key").rename({"row": "l", "known": "kl"})
+    rk = rkeys.rename({"row": "r", "known": "kr"})
+    if counties_agree:
+        lc, rc = pl.col("county") != 0, pl.col("county") != 0
+        parts = [
+            lk.filter(lc).join(rk.filter(rc), on=["key", "county"]),
+            lk.filter(~lc).join(rk.drop("county"), on="key"),
+            lk.filter(lc).drop("county").join(rk.filter(~rc).drop("county"), on="key"),
+        ]
+    else:
+        parts = [lk.join(rk, on="key")]
+    pairs = pl.concat([p.select("l", "r", "kl", "kr") for p in parts])
     if not both_unknown:
-        pairs = pairs.filter((pl.col("pl") != "") | (pl.col("pr") != ""))
+        pairs = pairs.filter(pl.col("kl") | pl.col("kr"))
     return pairs.select("l", "r").unique()
+
+
+def block_prefectures(lpref: pl.Series, rpref: pl.Series) -> list[str]:
+    """The prefectures whose block is visited (see ``blocks``), in order; "" (the block of unknowns)
+    last when both sides have unknown rows."""
+    lcount: dict[str, int] = dict(lpref.value_counts().iter_rows())
+    rcount: dict[str, int] = dict(rpref.value_counts().iter_rows())
+    lu, ru = lcount.get("", 0), rcount.get("", 0)
+    out = []
+    for p in sorted((set(lcount) | set(rcount)) - {""}):
+        nl, nr = lcount.get(p, 0), rcount.get(p, 0)
+        if (nl or lu) and (nr or ru) and (nl or nr):
+            out.append(p)
+    if lu and ru:
+        out.append("")
+    return out
 
 
 def blocks(left: pl.DataFrame, right: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
@@ -287,19 +375,15 @@ def blocks(left: pl.DataFrame, right: pl.DataFrame) -> Iterator[tuple[str, pl.Da
     prefecture's rows plus the rows of unknown prefecture, then ("", unknowns, unknowns). Sorted, so
     any backend that visits the same blocks meets the same pairs; only one block is held at a time."""
     lu, ru = left.filter(pl.col("pref") == ""), right.filter(pl.col("pref") == "")
-    prefs = sorted((set(left["pref"].unique().to_list()) | set(right["pref"].unique().to_list())) - {""})
-    lcount = dict(left.group_by("pref").len().iter_rows())
-    rcount = dict(right.group_by("pref").len().iter_rows())
-    for p in prefs:
-        nl, nr = lcount.get(p, 0), rcount.get(p, 0)
-        if (nl or lu.height) and (nr or ru.height) and (nl or nr):
+    for p in block_prefectures(left["pref"], right["pref"]):
+        if p == "":
+            yield "", lu, ru
+        else:
             yield (
                 p,
                 pl.concat([left.filter(pl.col("pref") == p), lu]),
                 pl.concat([right.filter(pl.col("pref") == p), ru]),
             )
-    if lu.height and ru.height:
-        yield "", lu, ru
 
 
 def _lg(x: float) -> float:
@@ -320,8 +404,13 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
     addr_sim = list(map(JaroWinkler.normalized_similarity, pairs["addr_l"].to_list(), pairs["addr_r"].to_list()))
     nl = max(stats.n_left, 1)
     # term frequencies looked up in Polars (a Python dict lookup per pair costs more than the scoring)
-    zh_n = pairs["zh_l"].replace_strict(stats.zh_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
-    py_n = pairs["zh_py_r"].replace_strict(stats.py_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+    # (the province path brings them as columns ``zh_n``, ``py_n``: a dict of millions of 字号 costs
+    # seconds to turn into a mapping)
+    if "zh_n" in pairs.columns:
+        zh_n, py_n = pairs["zh_n"], pairs["py_n"]
+    else:
+        zh_n = pairs["zh_l"].replace_strict(stats.zh_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
+        py_n = pairs["zh_py_r"].replace_strict(stats.py_count, default=1, return_dtype=pl.Int64).clip(lower_bound=1)
     # the name outside its 字号, trade and branch (region, form) written the same on both sides; only
     # asked of homophone pairs, the only ones it can change
     homophone = (
@@ -402,19 +491,7 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
         .then(pl.lit(_lg(m["addr_close"] / 0.02)))
         .otherwise(pl.lit(_lg(m["addr_diff"] / 0.98)))
     )
-    hl, hr = pl.col("headcount_l"), pl.col("headcount_r")
-    # head counts drift between lists (社保 vs 登记) and most firms are tiny, so a head count only
-    # speaks for firms of 10 or more, and only gross disagreement counts against
-    big = pl.max_horizontal(hl, hr) >= 10
-    head_w = (
-        pl.when(hl.is_null() | hr.is_null() | ~big)
-        .then(pl.lit(0.0))
-        .when((hl - hr).abs() <= pl.max_horizontal(hl, hr) * 15 // 100 + 1)
-        .then(pl.lit(_lg(m["head_eq"] / 0.25)))
-        .when(pl.max_horizontal(hl, hr) > 3 * pl.min_horizontal(hl, hr) + 5)
-        .then(pl.lit(_lg(m["head_diff"] / 0.6)))
-        .otherwise(pl.lit(0.0))
-    )
+    head_w = _head_w(pl.col("headcount_l"), pl.col("headcount_r"), m)
     prior = _lg(0.8 / nl)
     veto = pl.concat_str(
         pl.when((pl.col("uscc_l") != "") & (pl.col("uscc_r") != "") & (pl.col("uscc_l") != pl.col("uscc_r")))
@@ -598,6 +675,316 @@ def assemble(
     return out.select(*OUTPUT, *EXPLAIN) if explain else out.select(*OUTPUT)
 
 
+# --- the local backend at province scale ------------------------------------------------------
+# Blocking keys and the features the bound below needs are turned into integers once (64-bit hashes,
+# checked one-to-one where a collision could lose a pair); each prefecture block is then joined on
+# integers, and every pair whose best possible weight cannot reach the review threshold (or that a
+# hard veto decides) is dropped before the text features are gathered and the pair is scored.
+# Loss-free: the pairs dropped are ones ``score_pairs`` would class ``none`` (or ``vetoed``, which
+# only ``--explain`` shows, and which is therefore kept then). The Spark backend keeps the plain way.
+
+# text features the bound compares by identity; a hash collision among them could only raise the
+# bound or hide a veto (keep a pair), except for 字号 and pinyin, whose identities are checked exact
+_IDS: tuple[str, ...] = ("trade", "county", "pref", "form", "uscc", "org", "branch_py", "addr")
+_EXACT_IDS: tuple[str, ...] = ("zh", "zh_py")
+_SEED = 20261202
+
+
+def hash_ids(x: pl.Series) -> pl.Series:
+    """UInt64 hash of a text column, 0 for "" and odd otherwise (never 0)."""
+    return pl.select(pl.when(x != "").then(x.hash(_SEED) | 1).otherwise(pl.lit(0, pl.UInt64))).to_series().alias(x.name)
+
+
+def exact_ids(*cols: pl.Series, tag: int | None = None) -> list[pl.Series]:
+    """UInt64 identities of text columns sharing one namespace: equal iff the texts are equal, 0 for "".
+    A 64-bit hash, checked to be one-to-one on the values present; on a collision (vanishingly rare)
+    dense ranks instead. With ``tag`` (0-7) the identity carries it in its top 3 bits (and "" is not
+    special), so the identities of several namespaces can share one column."""
+
+    def ids(x: pl.Series) -> pl.Series:
+        if tag is None:
+            return hash_ids(x)
+        return pl.select((x.hash(_SEED) // 8) | pl.lit(tag << 61, pl.UInt64)).to_series()
+
+    values = pl.concat([c.unique() for c in cols]).unique()
+    if ids(values).n_unique() == values.len():
+        return [ids(c).alias(c.name) for c in cols]
+    table = pl.DataFrame({"v": values.sort()}).with_row_index("id").with_columns(pl.col("id").cast(pl.UInt64))
+    if tag is None:
+        table = table.with_columns(id=pl.when(pl.col("v") != "").then(pl.col("id") + 1).otherwise(0))
+    else:
+        table = table.with_columns(id=pl.col("id") | pl.lit(tag << 61, pl.UInt64))
+    return [c.to_frame("v").join(table, on="v", how="left", maintain_order="left")["id"].alias(c.name) for c in cols]
+
+
+def pref_codes(left: pl.DataFrame, right: pl.DataFrame) -> dict[str, int]:
+    """A small integer per prefecture of either list, 0 for unknown."""
+    known = sorted((set(left["pref"].unique()) | set(right["pref"].unique())) - {""})
+    return {"": 0, **{p: i + 1 for i, p in enumerate(known)}}
+
+
+# blocking key types, as ``key_list`` writes them: c| core, z| 字号, p| pinyin, a|/b| first/last character
+# of the 字号 with the trade (when there is a trade), g| first/last two characters (字号 of 3 or more)
+def key_rows(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``row_keys`` of both lists with integer keys: ``row`` (UInt32), ``pref`` (as ``pref_codes``),
+    ``known`` (prefecture known), ``key`` (UInt64, equal iff the key texts are equal; its type in the top
+    bits), ``bounded`` (every type but the core name, see ``BOUNDED_KEY``), ``county`` (``hash_ids``)."""
+    zh = pl.col("zh")
+    has_trade, long = pl.col("trade") != "", zh.str.len_chars() >= 3
+    types: list[tuple[pl.Expr, pl.Expr | None]] = [
+        (pl.col("core"), None),
+        (zh, None),
+        (pl.col("zh_py"), None),
+        (pl.concat_str(zh.str.slice(0, 1), pl.lit("|"), pl.col("trade")), has_trade),
+        (pl.concat_str(zh.str.slice(-1, 1), pl.lit("|"), pl.col("trade")), has_trade),
+        (zh.str.slice(0, 2), long),
+        # the last two characters, unless they are the first two (one key per row and text)
+        (zh.str.slice(-2, 2), long & (zh.str.slice(-2, 2) != zh.str.slice(0, 2))),
+    ]
+    out: dict[str, list[pl.DataFrame]] = {"l": [], "r": []}
+    prefs = pref_codes(left, right)
+    # one key type at a time, so that only one type's key texts are alive at once
+    for t, members in enumerate((types[0:1], types[1:2], types[2:3], types[3:4], types[4:5], types[5:7])):
+        frames = [
+            (
+                side,
+                df.select(
+                    pl.col("row").cast(pl.UInt32),
+                    "pref",
+                    "county",
+                    key=text,
+                    keep=pl.lit(True) if when is None else when,
+                )
+                .filter(pl.col("keep"))
+                .drop("keep")
+                .drop_nulls("key"),
+            )
+            for text, when in members
+            for side, df in (("l", left), ("r", right))
+        ]
+        ids = exact_ids(*[f["key"] for _, f in frames], tag=t)
+        for (side, f), key in zip(frames, ids, strict=True):
+            out[side].append(
+                f.select(
+                    "row",
+                    pref=pl.col("pref").replace_strict(prefs, return_dtype=pl.UInt16),
+                    known=pl.col("pref") != "",
+                    key=key,
+                    bounded=pl.lit(t != 0),
+                    county=hash_ids(f["county"]),
+                )
+            )
+        del frames, ids
+    return pl.concat(out["l"]), pl.concat(out["r"])
+
+
+def narrow(df: pl.DataFrame, ids: dict[str, pl.Series], zh_n: pl.Expr, py_n: pl.Expr) -> pl.DataFrame:
+    """Per row of a prepared frame (in its order) the integer features ``prune`` reads."""
+    return df.select(
+        zh_len=pl.col("zh").str.len_chars().cast(pl.Int32),
+        headcount="headcount",
+        zh_n=zh_n,
+        py_n=py_n,
+    ).with_columns(*ids.values())
+
+
+def _positions(rows: pl.Series) -> pl.Series:
+    """``pos[row]`` = position of ``row`` in its frame (rows are positive integers)."""
+    top = rows.max()
+    pos = pl.Series("pos", [None] * ((top if isinstance(top, int) else 0) + 1), dtype=pl.UInt32)
+    return pos.scatter(rows.cast(pl.Int64), pl.int_range(rows.len(), dtype=pl.UInt32, eager=True))
+
+
+def _gather(frame: pl.DataFrame, pos: pl.Series, rows: pl.Series, suffix: str) -> pl.DataFrame:
+    idx = pos.gather(rows.cast(pl.Int64))
+    return frame.select(pl.all().gather(idx).name.suffix(suffix))
+
+
+def _head_w(hl: pl.Expr, hr: pl.Expr, m: dict[str, float]) -> pl.Expr:
+    # head counts drift between lists (社保 vs 登记) and most firms are tiny, so a head count only
+    # speaks for firms of 10 or more, and only gross disagreement counts against
+    big = pl.max_horizontal(hl, hr) >= 10
+    return (
+        pl.when(hl.is_null() | hr.is_null() | ~big)
+        .then(pl.lit(0.0))
+        .when((hl - hr).abs() <= pl.max_horizontal(hl, hr) * 15 // 100 + 1)
+        .then(pl.lit(_lg(m["head_eq"] / 0.25)))
+        .when(pl.max_horizontal(hl, hr) > 3 * pl.min_horizontal(hl, hr) + 5)
+        .then(pl.lit(_lg(m["head_diff"] / 0.6)))
+        .otherwise(pl.lit(0.0))
+    )
+
+
+def _min_weight(opts: Options) -> float:
+    """The weight below which a pair can be neither a match nor a review: its probability, rounded
+    to 4 decimals (``score_pairs``), stays under both thresholds (less a margin for the rounding of
+    the weight to 6 decimals and for the order of the float sums)."""
+    t = min(opts.threshold, opts.review_threshold) - 5e-5
+    if t <= 0:
+        return -math.inf
+    if t >= 1:
+        return math.inf
+    return math.log2(t / (1 - t)) - 1e-4
+
+
+def prune(pairs: pl.DataFrame, nl_: pl.DataFrame, nr_: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFrame:
+    """The ``l, r`` pairs that ``score_pairs`` could class match or review (and, with ``explain``,
+    vetoed), from an upper bound of each weight term on integer features (``narrow`` frames, already
+    gathered to the pairs' order as ``nl_`` / ``nr_``)."""
+    m = opts.m
+    d = pl.concat([pairs, nl_.rename(lambda c: c + "_l"), nr_.rename(lambda c: c + "_r")], how="horizontal")
+    c = pl.col
+    nl = max(stats.n_left, 1)
+    zh_w = (m["zh_exact"] * nl / c("zh_n_l").cast(pl.Int64)).log(2)
+    py_w = (m["zh_pinyin"] * nl / c("py_n_r").cast(pl.Int64)).log(2)
+    zlen = pl.max_horizontal(c("zh_len_l"), c("zh_len_r"))
+    dlen = (c("zh_len_l") - c("zh_len_r")).abs()
+    neg = -1e9
+    edit = pl.max_horizontal(
+        pl.when((dlen <= 1) & (zlen == 2)).then(pl.lit(_lg(m["zh_edit1"] / stats.u_edit1[2]))).otherwise(neg),
+        pl.when((dlen <= 1) & (zlen == 3)).then(pl.lit(_lg(m["zh_edit1"] / stats.u_edit1[3]))).otherwise(neg),
+        pl.when((dlen <= 1) & (zlen >= 4)).then(pl.lit(_lg(m["zh_edit1"] / stats.u_edit1[4]))).otherwise(neg),
+        pl.when((dlen <= 2) & (zlen >= 4)).then(pl.lit(_lg(m["zh_close"] / 1e-3))).otherwise(neg),
+        pl.lit(_lg(m["zh_other"] / 0.97)),
+    )
+    name_ub = (
+        pl.when(c("zh_l") == c("zh_r"))
+        .then(zh_w)
+        .when(c("zh_py_l") == c("zh_py_r"))
+        .then(py_w + max(0.0, _lg(m["name_homophone"] / m["zh_pinyin"])))
+        .otherwise(edit)
+    )
+    tl, tr = c("trade_l"), c("trade_r")
+    compat, diff = _lg(m["trade_compat"] / 0.1), _lg(m["trade_diff"] / (1 - stats.u_trade))
+    trade_ub = (
+        pl.when((tl == tr) & (tl != 0))
+        .then(pl.lit(max(_lg(m["trade_eq"] / stats.u_trade), compat, diff)))
+        .when((tl == 0) | (tr == 0))
+        .then(pl.lit(compat))
+        .otherwise(pl.lit(max(compat, diff)))
+    )
+    # each "equal" branch is at least every branch the same texts could take on a hash collision
+    county_eq = max(_lg(m["county_eq"] / stats.u_county), 0.0)
+    county_ub = (
+        pl.when((c("county_l") != 0) & (c("county_l") == c("county_r")))
+        .then(pl.lit(county_eq))
+        .when((c("county_l") != 0) & (c("county_r") != 0))
+        .then(pl.lit(0.0))
+        .when((c("pref_l") != 0) & (c("pref_l") == c("pref_r")))
+        .then(pl.lit(max(_lg(m["county_eq"] / stats.u_pref), 0.0)))
+        .otherwise(pl.lit(0.0))
+    )
+    form_eq, form_diff = _lg(m["form_eq"] / stats.u_form), _lg(m["form_diff"] / (1 - stats.u_form))
+    form_ub = (
+        pl.when((c("form_l") == 0) | (c("form_r") == 0))
+        .then(pl.lit(0.0))
+        .when(c("form_l") == c("form_r"))
+        .then(pl.lit(max(form_eq, form_diff)))
+        .otherwise(pl.lit(form_diff))
+    )
+    addr_any = max(_lg(m["addr_eq"] / 1e-4), _lg(m["addr_close"] / 0.02), _lg(m["addr_diff"] / 0.98))
+    addr_ub = pl.when((c("addr_l") == 0) | (c("addr_r") == 0)).then(pl.lit(0.0)).otherwise(pl.lit(addr_any))
+    ub = name_ub + trade_ub + county_ub + form_ub + addr_ub + _head_w(c("headcount_l"), c("headcount_r"), m)
+    ub = ub + _lg(0.8 / nl)
+
+    def differ(col: str) -> pl.Expr:
+        return (c(f"{col}_l") != 0) & (c(f"{col}_r") != 0) & (c(f"{col}_l") != c(f"{col}_r"))
+
+    vetoed = differ("uscc") | differ("org") | (c("branch_py_l") != c("branch_py_r")) | differ("county") | differ("pref")
+    low = ub < _min_weight(opts)
+    if opts.explain:
+        # a vetoed pair is shown by --explain: drop only pairs sure to be neither vetoed nor close
+        may_clash = (tl != 0) & (tr != 0) & (tl != tr)
+        drop = ~vetoed & ~may_clash & low
+    else:
+        drop = vetoed | low
+    return d.filter(~drop).select("l", "r")
+
+
+PRUNE_CHUNK = 2_000_000
+
+
+def block_pairs(
+    left: pl.DataFrame, right: pl.DataFrame, todo: pl.DataFrame, stats: Stats, opts: Options
+) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+    """Per prefecture block of ``left`` × ``todo`` (``todo`` ⊆ ``right``; blocks as ``blocks``, in its
+    order) ``(prefecture, candidate pairs, kept pairs)``: the candidates (``l, r``, UInt32; the same as
+    ``candidate_pairs`` on text keys) and those ``prune`` keeps. One block's pairs are alive at a time."""
+    lk, rk = key_rows(left, todo)
+    codes = pref_codes(left, todo)
+    lparts = lk.partition_by("pref", as_dict=True, include_key=False)
+    rparts = rk.partition_by("pref", as_dict=True, include_key=False)
+    del lk, rk
+    empty_keys = pl.DataFrame(
+        schema={"row": pl.UInt32, "known": pl.Boolean, "key": pl.UInt64, "bounded": pl.Boolean, "county": pl.UInt64}
+    )
+    zh_n = pl.len().over("zh").cast(pl.Int64)
+    zh_n = pl.when(pl.col("zh") != "").then(zh_n).otherwise(1)
+    py_counts = left.filter(pl.col("zh_py") != "").group_by("zh_py").len("py_n")
+    lids: dict[str, pl.Series] = {}
+    rids: dict[str, pl.Series] = {}
+    for col in _IDS:
+        lids[col], rids[col] = hash_ids(left[col]), hash_ids(right[col])
+    for col in _EXACT_IDS:
+        lids[col], rids[col] = exact_ids(left[col], right[col])
+    lnarrow = narrow(left, lids, zh_n, pl.lit(1))
+    rnarrow = narrow(
+        right.join(py_counts, on="zh_py", how="left", maintain_order="left"),
+        rids,
+        pl.lit(1),
+        pl.col("py_n").fill_null(1),
+    )
+    del lids, rids
+    lpos, rpos = _positions(left["row"]), _positions(right["row"])
+    for pref in block_prefectures(left["pref"], todo["pref"]):
+        # the prefecture's rows and the rows of unknown prefecture (once: "" is its own block)
+        here = [codes[pref]] if pref == "" else [codes[pref], 0]
+        lb = pl.concat([lparts.get((c,), empty_keys) for c in here])
+        rb = pl.concat([rparts.get((c,), empty_keys) for c in here])
+        # the pairs of two known, different counties are vetoed: only --explain shows them
+        pairs = candidate_pairs(lb, rb, opts, both_unknown=pref == "", counties_agree=not opts.explain)
+        del lb, rb
+        kept = [pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})]
+        for i in range(0, pairs.height, PRUNE_CHUNK):
+            chunk = pairs.slice(i, PRUNE_CHUNK)
+            kept.append(
+                prune(
+                    chunk, _gather(lnarrow, lpos, chunk["l"], ""), _gather(rnarrow, rpos, chunk["r"], ""), stats, opts
+                )
+            )
+        yield pref, pairs, pl.concat(kept)
+        del pairs, kept
+
+
+def match_blocks(
+    left: pl.DataFrame, right: pl.DataFrame, todo: pl.DataFrame, stats: Stats, opts: Options
+) -> pl.DataFrame:
+    """The ``winners`` of every prefecture block (``block_pairs``), its kept pairs scored
+    ``SCORE_CHUNK`` at a time with their features gathered by row position. Equal to scoring every
+    candidate pair of ``blocks`` (see ``match_prepared_simple``)."""
+    lpos, rpos = _positions(left["row"]), _positions(right["row"])
+    zh_n = pl.when(pl.col("zh") != "").then(pl.len().over("zh").cast(pl.Int64)).otherwise(1)
+    py_counts = left.filter(pl.col("zh_py") != "").group_by("zh_py").len("py_n")
+    lfeat = left.drop("row").with_columns(zh_n=zh_n)
+    rfeat = right.drop("row").join(py_counts, on="zh_py", how="left", maintain_order="left")
+    rfeat = rfeat.with_columns(py_n=pl.col("py_n").fill_null(1).cast(pl.Int64))
+    won = [empty_winners()]
+    for _pref, _pairs, kept in block_pairs(left, right, todo, stats, opts):
+        del _pairs
+        for i in range(0, kept.height, SCORE_CHUNK):
+            chunk = kept.slice(i, SCORE_CHUNK)
+            feats = pl.concat(
+                [
+                    chunk.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64)),
+                    _gather(lfeat, lpos, chunk["l"], "_l").rename({"zh_n_l": "zh_n"}),
+                    _gather(rfeat, rpos, chunk["r"], "_r").rename({"py_n_r": "py_n"}),
+                ],
+                how="horizontal",
+            )
+            won.append(winners(score_pairs(feats, stats, opts)))
+    return pl.concat(won)
+
+
 def with_rows(df: pl.DataFrame) -> pl.DataFrame:
     """Standardize columns and number rows 1..n."""
     return standardize(df).with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64))
@@ -606,19 +993,30 @@ def with_rows(df: pl.DataFrame) -> pl.DataFrame:
 SCORE_CHUNK = 1_000_000
 
 
-def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl.DataFrame:
-    """``match`` on frames already passed through ``clean.prepare``."""
+def _codes_and_exact(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     codes = code_matches(left, right)
     rest = right.join(codes.filter(pl.col("decision") == "match").select(row="right_row"), on="row", how="anti")
     exact = pick_exact(exact_pairs(left, rest))
     todo = rest.join(exact.select(row="right_row"), on="row", how="anti")
+    return codes, exact, todo
+
+
+def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl.DataFrame:
+    """``match`` on frames already passed through ``clean.prepare``."""
+    codes, exact, todo = _codes_and_exact(left, right)
+    stats = compute_stats(left, right, term_counts=False)
+    names = decide(match_blocks(left, right, todo, stats, opts))
+    return assemble(right, codes, exact, names, left, opts.explain)
+
+
+def match_prepared_simple(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl.DataFrame:
+    """``match_prepared`` the plain way, the reference the province-scale path must equal: every
+    candidate pair of every block (``blocks``, text keys) joined to its features and scored."""
+    codes, exact, todo = _codes_and_exact(left, right)
     stats = compute_stats(left, right)
-    # one prefecture block at a time (never all candidate pairs at once); every pair meets in
-    # exactly one block, so the best of the blocks' winners is the global winner
     won = [empty_winners()]
     for pref, lb, rb in blocks(left, todo):
         pairs = candidate_pairs(row_keys(lb), row_keys(rb), opts, both_unknown=pref == "")
-        # a block's pairs are scored in slices: only ``SCORE_CHUNK`` pairs carry their features at once
         for i in range(0, pairs.height, SCORE_CHUNK):
             won.append(winners(score_pairs(join_features(pairs.slice(i, SCORE_CHUNK), lb, rb), stats, opts)))
     names = decide(pl.concat(won))

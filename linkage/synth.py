@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import polars as pl
 
@@ -181,8 +181,19 @@ def _homophones() -> dict[str, list[str]]:
     return {c: [o for o in by_py[lazy_pinyin(c)[0]] if o != c] for c in ZH_CHARS}
 
 
-def _counties() -> list[tuple[str, str]]:
-    return [(pref, county) for pref, (_c, counties) in PREFECTURES.items() for county in counties]
+@lru_cache(maxsize=1)
+def _counties() -> tuple[tuple[str, str], ...]:
+    return tuple((pref, county) for pref, (_c, counties) in PREFECTURES.items() for county in counties)
+
+
+@cache
+def _county_code(county: str) -> str:
+    return county_code(county) or "330000"
+
+
+@cache
+def _short(full: str) -> str:
+    return short_name(full)
 
 
 class _Codes:
@@ -195,7 +206,7 @@ class _Codes:
         if rng.random() < 0.2:  # some bodies carry letters, as MA-series codes do
             body = "MA" + "".join(rng.choice(USCC_ALPHABET[:10] + "ABCDEFGH") for _ in range(4)) + body[6:]
         org = body + org_check_char(body)
-        first17 = "91" + (county_code(county) or "330000") + org
+        first17 = "91" + _county_code(county) + org
         return first17 + uscc_check_char(first17)
 
 
@@ -224,7 +235,7 @@ def _new_firm(rng: random.Random, codes: _Codes, place: tuple[str, str] | None =
     pref, county = place or rng.choice(_counties())
     trade = TRADE_POOL[int(len(TRADE_POOL) * rng.random() ** 1.8)]
     road = rng.randrange(0, len(ROADS) - 1, 2)
-    address = f"{short_name(county)}{rng.choice('东南西北中新')}{ROADS[road : road + 2]}路{rng.randrange(1, 999)}号"
+    address = f"{_short(county)}{rng.choice('东南西北中新')}{ROADS[road : road + 2]}路{rng.randrange(1, 999)}号"
     return Firm(
         pref,
         county,
@@ -238,7 +249,7 @@ def _new_firm(rng: random.Random, codes: _Codes, place: tuple[str, str] | None =
 
 
 def _prefix(f: Firm, style: int) -> str:
-    ps, cs = short_name(f.pref), short_name(f.county)
+    ps, cs = _short(f.pref), _short(f.county)
     return ("", f.pref + f.county, ps + cs, cs, f.pref, ps, "浙江", "浙江省" + f.pref)[style]
 
 
@@ -308,7 +319,7 @@ def _code_variant(code: str, rng: random.Random) -> tuple[str, str, str]:
 def _county_cell(f: Firm, rng: random.Random, p_missing: float) -> str:
     if rng.random() < p_missing:
         return ""
-    return rng.choice((f.county, f.pref + f.county, short_name(f.county)))
+    return rng.choice((f.county, f.pref + f.county, _short(f.county)))
 
 
 NAME_VARIANTS = (
@@ -348,7 +359,7 @@ def generate(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
             place = rng.choice(_counties())
             f = _new_firm(rng, codes, place)
             f.zh, f.trade, f.form = src.zh, src.trade, src.form
-            f.branch = short_name(place[1]) + rng.choice(("分公司", "分公司", "分店", "营业部", "办事处"))
+            f.branch = _short(place[1]) + rng.choice(("分公司", "分公司", "分店", "营业部", "办事处"))
         else:
             f = _new_firm(rng, codes)
         firms.append(f)
@@ -371,7 +382,7 @@ def generate(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
                 "职工人数": str(f.headcount) if rng.random() < 0.5 else "",
             }
         )
-    registry = pl.DataFrame(reg_rows, schema={k: pl.Utf8 for k in reg_rows[0]})
+    registry = _frame(reg_rows)
 
     src_rows: list[dict[str, str]] = []
     truth: list[int | None] = []
@@ -412,7 +423,7 @@ def generate(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
                 uscc_cell, org_cell, clabel = _code_variant(g.uscc, rng)
         addr = g.address if rng.random() < 0.8 else ""
         if addr and rng.random() < 0.3:
-            addr = _prefix(g, rng.choice((1, 2))) + addr[len(short_name(g.county)) :]
+            addr = _prefix(g, rng.choice((1, 2))) + addr[len(_short(g.county)) :]
         head = g.headcount if rng.random() < 0.7 else max(1, g.headcount + rng.randint(-3, 3))
         src_rows.append(
             {
@@ -427,8 +438,14 @@ def generate(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
         truth.append(t)
         slices.append(label)
         code_slices.append(clabel)
-    source = pl.DataFrame(src_rows, schema={k: pl.Utf8 for k in src_rows[0]})
+    source = _frame(src_rows)
     return Dataset(registry, source, truth, slices, code_slices)
+
+
+def _frame(rows: list[dict[str, str]]) -> pl.DataFrame:
+    """All-text frame of ``rows`` built column by column (a list of millions of dicts is slow to convert)."""
+    cols = list(rows[0])
+    return pl.DataFrame({c: [r[c] for r in rows] for c in cols}, schema=dict.fromkeys(cols, pl.Utf8))
 
 
 def _name_variant(f: Firm, style: int, rng: random.Random) -> tuple[str, str]:
@@ -447,7 +464,7 @@ def _name_variant(f: Firm, style: int, rng: random.Random) -> tuple[str, str]:
     if label == "shop_form":
         return render(f, style, form=rng.choice([x for x in SHOP_FORMS if x != f.form])), label
     if label == "brackets":
-        b = rng.choice(("（{}）", "({})", "【{}】")).format(short_name(f.pref))
+        b = rng.choice(("（{}）", "({})", "【{}】")).format(_short(f.pref))
         return render(f, rng.choice((0, 3)), bracket=b), label
     if label == "traditional":
         return _traditional(render(f, style)), label
@@ -469,7 +486,7 @@ def _hard_negative(src: Firm, coded: Firm, rng: random.Random, codes: _Codes) ->
         place = rng.choice(_counties())
         g = _new_firm(rng, codes, place)
         g.zh, g.trade, g.form = src.zh, src.trade, src.form
-        g.branch = short_name(place[1]) + rng.choice(("分公司", "分店", "营业部", "办事处"))
+        g.branch = _short(place[1]) + rng.choice(("分公司", "分店", "营业部", "办事处"))
         return g, "neg_branch"
     if r < 0.55:
         g = _new_firm(rng, codes, rng.choice([c for c in _counties() if c[1] != src.county]))

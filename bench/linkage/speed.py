@@ -1,4 +1,5 @@
-"""One timed engine run in a fresh process (so peak RSS is the run's own): prints one JSON line.
+"""One timed engine run in a fresh process (so peak RSS is the run's own): prints one JSON line
+(wall and CPU seconds of the run, peak RSS including the input frames, the 1-minute load average).
 
 Usage: python bench/linkage/speed.py ENGINE REGISTRY.parquet SOURCE.parquet
 """
@@ -6,6 +7,7 @@ Usage: python bench/linkage/speed.py ENGINE REGISTRY.parquet SOURCE.parquet
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -20,6 +22,8 @@ def main() -> None:
     engine, lpath, rpath = sys.argv[1:4]
     left, right = pl.read_parquet(lpath), pl.read_parquet(rpath)
     started = time.perf_counter()
+    use0 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = use0.ru_utime + use0.ru_stime
     if engine == "ours":
         from linkage.engine import match
 
@@ -35,8 +39,21 @@ def main() -> None:
 
         matched = sum(1 for x in splink_match(left, right) if x is not None)
     wall = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"engine": engine, "wall_s": round(wall, 2), "peak_rss_mb": round(rss), "matched": int(matched)}))
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    rss = use.ru_maxrss / 1024
+    cpu = use.ru_utime + use.ru_stime - cpu0
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "wall_s": round(wall, 2),
+                "cpu_s": round(cpu, 1),
+                "peak_rss_mb": round(rss),
+                "matched": int(matched),
+                "load": round(os.getloadavg()[0], 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
