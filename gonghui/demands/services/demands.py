@@ -28,7 +28,7 @@ from gonghui.members.models import Person
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import path_in_scope, require
 
-from .models import Category, Demand, DemandEvent, DemandPhoto
+from ..models import Category, Demand, DemandEvent, DemandPhoto
 
 S = Demand.Status
 CALLBACK_SHARE = 0.10  # at least this share of closed demands is called back
@@ -222,7 +222,7 @@ def check_photos(photos: list[bytes]) -> list[tuple[bytes, str, str]]:
 def _store_photos(demand: Demand, checked: list[tuple[bytes, str, str]]) -> None:
     from gonghui.core.importing import write_private
 
-    from .photos import photo_root
+    from ..photos import photo_root
 
     for data, ctype, ext in checked:
         name = f"{demand.pk}-{secrets.token_hex(8)}.{ext}"
