@@ -20,6 +20,7 @@ from gonghui.accounts.models import Unit
 from gonghui.core import fake, workdays
 from gonghui.orgs.models import Union
 
+from . import revision
 from .models import (
     Category,
     CircuitVisit,
@@ -194,6 +195,7 @@ def build(*, scale: str, seed: int = 13, now: dt.datetime | None = None, count: 
                                           if unit else "", unit=unit, from_status=Demand.Status.IN_PROGRESS,
                                           to_status=Demand.Status.CLOSED, reason=d.result))
         DemandEvent.objects.bulk_create(events, batch_size=1000)
+        revision.bump()
     return {"demands": len(demands), "solved": sum(1 for _s, _u, c in plan if c is not None)}
 
 

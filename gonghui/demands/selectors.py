@@ -4,6 +4,7 @@ with its timeline, the units a demand may go to, and the dashboard's figures."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import operator
 from dataclasses import dataclass
 from functools import reduce
@@ -125,27 +126,58 @@ def can_act_for(user: Any, unit: Unit | None) -> bool:
 # ---------------------------------------------------------------- dashboard
 
 
+DASHBOARD_TTL = 600  # seconds a user scope's figures are kept when no demand changes (overdue shares may lag so long)
+
+
+def _scope_key(user: Any) -> str:
+    """Users who see the same demands share cached figures: the key is their scope, not their id."""
+    paths = action_paths(user, Action.VIEW)
+    units = action_units(user, Action.VIEW)
+    raw = "all" if paths is None else f"{sorted(paths)}|{sorted(units or [])}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def dashboard_cached(*, user: Any) -> dict[str, Any]:
+    """`dashboard` for the last year, kept DASHBOARD_TTL seconds per user scope and the demands' last change
+    (gonghui/demands/revision.py: every write of a demand drops it). Scope-checked like `dashboard`."""
+    from django.core.cache import cache
+
+    from . import revision
+
+    key = f"demands:dashboard:{revision.current()}:{_scope_key(user)}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = dashboard(user=user)
+        cache.set(key, figures, DASHBOARD_TTL)
+    return figures  # type: ignore[no-any-return]
+
+
 def dashboard(*, user: Any, since: dt.datetime | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     """The figures of the demands in sight received since `since` (a year back by default): solved, by category, by
-    township, median working hours to close, overdue share of the open ones, satisfaction. A handful of grouped
-    queries, none per row."""
+    township, median working hours to close, overdue share of the open ones, satisfaction. Three scans of the
+    year (grouped figures, places, the median), none per row."""
     now = now or timezone.now()
     since = since or now - dt.timedelta(days=365)
     qs = Demand.objects.visible_to(user).filter(received_at__gte=since)
-    # one scan for status, category and rating together (the covering index demand_dashboard_idx)
+    # one scan for status × category × rating, the overdue and the closed counted in the same pass (conditional
+    # aggregates over the covering index demand_dashboard_idx): three scans of the year became one
     by_status: dict[str, int] = {}
     per_category: dict[str, int] = {}
     ratings: dict[str, int] = {}
-    for status, category, rating, n in qs.values_list("status", "category", "rating").annotate(
-            n=Count("pk")).values_list("status", "category", "rating", "n"):
+    overdue = n_closed = 0
+    for status, category, rating, n, late, done in qs.values_list("status", "category", "rating").annotate(
+            n=Count("pk"), late=Count("pk", filter=Q(status__in=Demand.OPEN, due_at__lt=now)),
+            done=Count("pk", filter=Q(working_seconds__isnull=False))).values_list(
+            "status", "category", "rating", "n", "late", "done"):
         by_status[status] = by_status.get(status, 0) + n
         per_category[category] = per_category.get(category, 0) + n
         if rating:
             ratings[rating] = ratings.get(rating, 0) + n
+        overdue += late
+        n_closed += done
     total = sum(by_status.values())
     solved = by_status.get(S.CLOSED, 0) + by_status.get(S.DONE, 0)
     open_n = sum(by_status.get(s, 0) for s in Demand.OPEN)
-    overdue = qs.filter(status__in=Demand.OPEN, due_at__lt=now).count()
     labels = dict(Category.choices)
     by_category = [{"key": k, "label": labels.get(k, k), "n": n}
                    for k, n in sorted(per_category.items(), key=lambda kv: -kv[1])]
@@ -159,7 +191,6 @@ def dashboard(*, user: Any, since: dt.datetime | None = None, now: dt.datetime |
     by_township = sorted(({"name": names.get(p, "区直"), "n": n} for p, n in per_path.items()),
                          key=lambda r: -int(str(r["n"])))
     closed = qs.filter(working_seconds__isnull=False)
-    n_closed = closed.count()
     middle = list(closed.order_by("working_seconds").values_list("working_seconds", flat=True)[
         n_closed // 2:n_closed // 2 + 1]) if n_closed else []
     median_hours = round(middle[0] / 3600, 1) if middle and middle[0] is not None else None

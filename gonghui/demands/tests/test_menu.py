@@ -246,3 +246,27 @@ def test_orders_console_and_renshe_cannot_order(cast: Any, menu: Any, client_as:
     assert order.number in c.get(reverse("demands:orders")).content.decode()
     assert client_as("renshe").post(reverse("demands:order_new"), {}).status_code == 403
     assert client_as("chakan").post(url, {"step": "accept"}).status_code == 403
+
+
+def test_the_dashboard_keeps_its_figures_until_a_demand_changes_and_counts_the_visits(cast: Any, menu: Any,
+                                                                                       client_as: Any) -> None:
+    d = f.demand(union=cast.dc_union)
+    first = selectors.dashboard_cached(user=cast.dongcheng)
+    f.demand(union=cast.dc_union)  # written behind the services' back: not seen until a change (or 10 minutes)
+    assert selectors.dashboard_cached(user=cast.dongcheng)["total"] == first["total"]
+    services.demand_claim(actor=cast.dongcheng, demand=d, unit=menu.dc_point)
+    services.demand_close(actor=cast.dongcheng, demand=d, result="已协调解决")
+    again = selectors.dashboard_cached(user=cast.dongcheng)
+    assert again["total"] == first["total"] + 1 and again["solved"] == first["solved"] + 1  # the second one, now
+    assert again == selectors.dashboard(user=cast.dongcheng)
+    services.visit_record(actor=cast.dongcheng, visit=_visit(cast, menu))
+    html = client_as("dongcheng").get(reverse("demands:dashboard")).content.decode()
+    n = selectors.visit_counts(user=cast.dongcheng, year=timezone.localdate().year)["total"]
+    assert f'data-testid="n-visits">{n}<' in html and n >= 1
+
+
+def test_the_scope_key_is_the_scope_not_the_user(cast: Any) -> None:
+    from gonghui.demands.selectors import _scope_key
+
+    assert _scope_key(cast.dongcheng) != _scope_key(cast.yuanqiao)
+    assert _scope_key(cast.dongcheng) == _scope_key(cast.dongcheng.__class__.objects.get(pk=cast.dongcheng.pk))
