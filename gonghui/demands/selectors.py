@@ -16,6 +16,7 @@ from django.utils import timezone
 from gonghui.accounts.models import Unit
 from gonghui.accounts.permissions import Action, action_paths, action_units
 from gonghui.orgs.models import Union
+from gonghui.orgs.scope import whole_tree
 
 from .models import (
     Category,
@@ -154,45 +155,62 @@ def dashboard_cached(*, user: Any) -> dict[str, Any]:
 
 def dashboard(*, user: Any, since: dt.datetime | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     """The figures of the demands in sight received since `since` (a year back by default): solved, by category, by
-    township, median working hours to close, overdue share of the open ones, satisfaction. Three scans of the
-    year (grouped figures, places, the median), none per row."""
+    township, median working hours to close, overdue share of the open ones, satisfaction. None per row: a
+    district-wide user gets grouped queries; a scoped one (a township: a few thousand demands a year) one pass over
+    the covering index demand_dashboard_idx, counted here — the scope's OR made each grouped query leave the index
+    for the table (bench/bench_demands.py, DESIGN-NOTES)."""
     now = now or timezone.now()
     since = since or now - dt.timedelta(days=365)
     qs = Demand.objects.visible_to(user).filter(received_at__gte=since)
-    # one scan for status × category × rating, the overdue and the closed counted in the same pass (conditional
-    # aggregates over the covering index demand_dashboard_idx): three scans of the year became one
     by_status: dict[str, int] = {}
     per_category: dict[str, int] = {}
     ratings: dict[str, int] = {}
-    overdue = n_closed = 0
-    for status, category, rating, n, late, done in qs.values_list("status", "category", "rating").annotate(
-            n=Count("pk"), late=Count("pk", filter=Q(status__in=Demand.OPEN, due_at__lt=now)),
-            done=Count("pk", filter=Q(working_seconds__isnull=False))).values_list(
-            "status", "category", "rating", "n", "late", "done"):
-        by_status[status] = by_status.get(status, 0) + n
-        per_category[category] = per_category.get(category, 0) + n
-        if rating:
-            ratings[rating] = ratings.get(rating, 0) + n
-        overdue += late
-        n_closed += done
+    by_union: dict[int, int] = {}
+    middle: list[int | None] = []
+    if whole_tree(user):
+        # one scan for status, category and rating together (index-only); the rest through their own indexes
+        for status, category, rating, n in qs.values_list("status", "category", "rating").annotate(
+                n=Count("pk")).values_list("status", "category", "rating", "n"):
+            by_status[status] = by_status.get(status, 0) + n
+            per_category[category] = per_category.get(category, 0) + n
+            if rating:
+                ratings[rating] = ratings.get(rating, 0) + n
+        overdue = qs.filter(status__in=Demand.OPEN, due_at__lt=now).count()
+        by_union = dict(qs.values_list("union_id").annotate(n=Count("pk")).values_list("union_id", "n"))
+        closed = qs.filter(working_seconds__isnull=False)
+        n_closed = closed.count()
+        middle = list(closed.order_by("working_seconds").values_list("working_seconds", flat=True)[
+            n_closed // 2:n_closed // 2 + 1]) if n_closed else []
+    else:
+        overdue, open_ = 0, set(Demand.OPEN)
+        spent: list[int] = []
+        for status, category, rating, union_id, due_at, seconds in qs.values_list(
+                "status", "category", "rating", "union_id", "due_at", "working_seconds").order_by():
+            by_status[status] = by_status.get(status, 0) + 1
+            per_category[category] = per_category.get(category, 0) + 1
+            by_union[union_id] = by_union.get(union_id, 0) + 1
+            if rating:
+                ratings[rating] = ratings.get(rating, 0) + 1
+            if status in open_ and due_at < now:
+                overdue += 1
+            if seconds is not None:
+                spent.append(seconds)
+        spent.sort()
+        middle = [*spent[len(spent) // 2:len(spent) // 2 + 1]]
     total = sum(by_status.values())
     solved = by_status.get(S.CLOSED, 0) + by_status.get(S.DONE, 0)
     open_n = sum(by_status.get(s, 0) for s in Demand.OPEN)
     labels = dict(Category.choices)
     by_category = [{"key": k, "label": labels.get(k, k), "n": n}
-                   for k, n in sorted(per_category.items(), key=lambda kv: -kv[1])]
+                   for k, n in sorted(per_category.items(), key=lambda kv: (-kv[1], kv[0]))]
     prefix_len = 2 * Union.steplen
     names = {u.path: u.name for u in Union.objects.filter(depth=2)}
     per_path: dict[str, int] = {}
-    by_union = dict(qs.values_list("union_id").annotate(n=Count("pk")).values_list("union_id", "n"))
     for pk, path in Union.objects.filter(pk__in=list(by_union)).values_list("pk", "path"):
         key = path[:prefix_len]
         per_path[key] = per_path.get(key, 0) + by_union[pk]
     by_township = sorted(({"name": names.get(p, "区直"), "n": n} for p, n in per_path.items()),
-                         key=lambda r: -int(str(r["n"])))
-    closed = qs.filter(working_seconds__isnull=False)
-    middle = list(closed.order_by("working_seconds").values_list("working_seconds", flat=True)[
-        n_closed // 2:n_closed // 2 + 1]) if n_closed else []
+                         key=lambda r: (-int(str(r["n"])), str(r["name"])))
     median_hours = round(middle[0] / 3600, 1) if middle and middle[0] is not None else None
     rated = sum(ratings.values())
     satisfied = ratings.get(Demand.Rating.SATISFIED, 0) + ratings.get(Demand.Rating.BASIC, 0)

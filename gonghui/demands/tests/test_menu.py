@@ -270,3 +270,16 @@ def test_the_scope_key_is_the_scope_not_the_user(cast: Any) -> None:
 
     assert _scope_key(cast.dongcheng) != _scope_key(cast.yuanqiao)
     assert _scope_key(cast.dongcheng) == _scope_key(cast.dongcheng.__class__.objects.get(pk=cast.dongcheng.pk))
+
+
+def test_the_dashboards_two_paths_give_the_same_figures(cast: Any, menu: Any, monkeypatch: Any) -> None:
+    """A district-wide user's grouped queries and a scoped user's single pass count alike (the district's figures
+    computed both ways)."""
+    late = f.demand(union=cast.dc_union, received_at=timezone.now() - dt.timedelta(days=40))
+    done = f.demand(union=cast.yq_union, unit=menu.yq_point, status="done", rating="satisfied", working_seconds=7200,
+                    closed_at=timezone.now())
+    grouped = selectors.dashboard(user=cast.huangyan)
+    monkeypatch.setattr(selectors, "whole_tree", lambda user, action="view": False)
+    single = selectors.dashboard(user=cast.huangyan)
+    assert grouped == single and grouped["overdue"] >= 1 and grouped["median_hours"] is not None
+    assert late.pk and done.pk
