@@ -196,7 +196,40 @@ def teams(request: HttpRequest) -> HttpResponse:
             for t in selectors.team_list(user=request.user)]
     this = timezone.localdate().year
     return render(request, "demands/teams.html", {"rows": rows, "counts": counts, "year": year,
-                                                   "years": list(range(this, this - 4, -1))})
+                                                   "years": list(range(this, this - 4, -1)),
+                                                   "may_create": allowed(request.user, Action.HANDLE)
+                                                   and _may_place(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission(Action.HANDLE)
+def team_new(request: HttpRequest) -> HttpResponse:
+    """组建巡回服务队: a team of a union in the user's handling scope (picker), its leader and members (names, one a
+    line or separated by 、), and the services of the menu it brings."""
+    may = _may_place(request.user)
+    if request.method == "POST" and not may:
+        raise _no_place()
+    place = HandledPlaceForm(request.POST or None, user=request.user)
+    ctx: dict[str, Any] = {"may_file": may, "place": place, "data": request.POST,
+                           "items": list(selectors.service_catalogue(user=request.user)),
+                           "chosen_services": set(request.POST.getlist("services"))}
+    if request.method == "POST":
+        p = request.POST
+        node = (Union.objects.visible_to(request.user, Action.HANDLE).filter(pk=place.cleaned_data["union"]).first()
+                if place.is_valid() else None)
+        chosen = {int(v) for v in p.getlist("services") if v.isdigit() and len(v) < 12}
+        members = [m.strip() for m in p.get("members", "").replace("、", "\n").replace("，", "\n").splitlines()
+                   if m.strip()]
+        try:
+            services.team_create(actor=request.user, name=p.get("name", ""), node=node, leader=p.get("leader", ""),
+                                 members=members, services=[s for s in ctx["items"] if s.pk in chosen])
+        except ValidationError as exc:
+            ctx["error"] = exc.messages[0]
+            return render(request, "demands/team_new.html", ctx, status=400)
+        messages.success(request, "已组建巡回服务队")
+        return redirect("demands:teams")
+    return render(request, "demands/team_new.html", ctx)
 
 
 def _visit_filters(request: HttpRequest) -> selectors.VisitFilters:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("orders/new/", menu_views.order_new, name="order_new"),
     path("orders/<int:pk>/", menu_views.order_detail, name="order"),
     path("teams/", menu_views.teams, name="teams"),
+    path("teams/new/", menu_views.team_new, name="team_new"),
     path("visits/", menu_views.visits, name="visits"),
     path("visits/new/", menu_views.visit_new, name="visit_new"),
     path("visits/export/", menu_views.visit_export, name="visit_export"),

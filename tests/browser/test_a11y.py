@@ -111,6 +111,6 @@ def test_service_menu_and_visit_pages(page: Any, live_server: Any, login: Any) -
     found: list[str] = []
     for path in (reverse("demands:services"), reverse("demands:orders"), reverse("demands:order", args=[order.pk]),
                  reverse("demands:order_new"), reverse("demands:teams"), reverse("demands:visits"),
-                 reverse("demands:visit", args=[visit.pk]), reverse("demands:visit_new")):
+                 reverse("demands:visit", args=[visit.pk]), reverse("demands:visit_new"), reverse("demands:team_new")):
         found += violations_on(page, live_server, path)
     assert not found, "\n".join(found)

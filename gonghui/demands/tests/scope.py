@@ -27,6 +27,7 @@ NO_OBJECT_LINKS: dict[str, str] = {
     "demands:services": "the menu: links to the order form, no object pages",
     "demands:order_new": "a form",
     "demands:visit_new": "a form",
+    "demands:team_new": "a form",
     "demands:teams": "teams and counts: links to the visit list filtered by team",
 }
 

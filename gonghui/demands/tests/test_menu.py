@@ -283,3 +283,18 @@ def test_the_dashboards_two_paths_give_the_same_figures(cast: Any, menu: Any, mo
     single = selectors.dashboard(user=cast.huangyan)
     assert grouped == single and grouped["overdue"] >= 1 and grouped["median_hours"] is not None
     assert late.pk and done.pk
+
+
+def test_a_township_forms_a_team_in_the_console_and_not_in_a_sibling(cast: Any, menu: Any, client_as: Any) -> None:
+    c = client_as("dongcheng")
+    assert 'data-testid="team-form"' in c.get(reverse("demands:team_new")).content.decode()
+    r = c.post(reverse("demands:team_new"), {"name": "东城法律服务巡回队", "union": cast.dongcheng_town.pk,
+                                            "leader": "周律师", "members": "张律师、李老师\n王咨询师",
+                                            "services": [menu.dc_talk.pk]})
+    assert r.status_code == 302
+    team = ServiceTeam.objects.get(name="东城法律服务巡回队")
+    assert team.level == "township" and team.members == ["张律师", "李老师", "王咨询师"]
+    assert list(team.services.all()) == [menu.dc_talk]
+    r = c.post(reverse("demands:team_new"), {"name": "越权队", "union": cast.yuanqiao_town.pk})
+    assert r.status_code == 400 and not ServiceTeam.objects.filter(name="越权队").exists()
+    assert client_as("chakan").get(reverse("demands:team_new")).status_code == 403
