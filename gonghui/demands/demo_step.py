@@ -20,7 +20,17 @@ from gonghui.accounts.models import Unit
 from gonghui.core import fake, workdays
 from gonghui.orgs.models import Union
 
-from .models import Category, Demand, DemandEvent
+from . import revision
+from .models import (
+    Category,
+    CircuitVisit,
+    Demand,
+    DemandEvent,
+    ServiceItem,
+    ServiceOrder,
+    ServiceOrderEvent,
+    ServiceTeam,
+)
 
 C = Category
 ALL_BUT_CREDIT: list[str] = [c for c in C.values if c != C.CREDIT]
@@ -185,6 +195,7 @@ def build(*, scale: str, seed: int = 13, now: dt.datetime | None = None, count: 
                                           if unit else "", unit=unit, from_status=Demand.Status.IN_PROGRESS,
                                           to_status=Demand.Status.CLOSED, reason=d.result))
         DemandEvent.objects.bulk_create(events, batch_size=1000)
+        revision.bump()
     return {"demands": len(demands), "solved": sum(1 for _s, _u, c in plan if c is not None)}
 
 
@@ -193,7 +204,172 @@ def run(*, scale: str, stdout: Any) -> None:
     net = _network()
     if Demand.objects.exists():
         stdout.write(f"服务网络：站点 {net['points']} 个，协同单位 {net['departments']} 个；诉求：已存在，跳过")
+    else:
+        counts = build(scale=scale)
+        stdout.write(f"服务网络：站点 {net['points']} 个，协同单位 {net['departments']} 个；诉求 {counts['demands']} 件，"
+                     f"已办结 {counts['solved']} 件（{time.perf_counter() - t:.1f} 秒）")
+    t = time.perf_counter()
+    if ServiceTeam.objects.exists():
+        stdout.write("服务菜单与巡回服务：已存在，跳过")
         return
-    counts = build(scale=scale)
-    stdout.write(f"服务网络：站点 {net['points']} 个，协同单位 {net['departments']} 个；诉求 {counts['demands']} 件，"
-                 f"已办结 {counts['solved']} 件（{time.perf_counter() - t:.1f} 秒）")
+    menu = build_menu(scale=scale)
+    stdout.write(f"服务菜单 {menu['services']} 项，服务订单 {menu['orders']} 份；巡回服务队 {menu['teams']} 支，"
+                 f"一年巡回服务 {menu['visits']} 次（{time.perf_counter() - t:.1f} 秒）")
+
+
+# ---------------------------------------------------------------- service menu, orders and circuit visits
+
+VISITS = 361  # 黄岩's circuit visits in a year (DOMAIN.md)
+DISTRICT_MENU = (
+    ("能级工资集体协商指导", "指导企业开展能级工资集体协商，提供工资指导价位和协商流程"),
+    ("法律体检", "律师上门为企业劳动用工做法律体检，出具体检报告和整改建议"),
+    ("劳动法律宣讲", "劳动合同法、工伤保险条例等法律法规进车间宣讲"),
+    ("职工疗休养", "组织一线职工、劳模工匠参加疗休养"),
+)
+TOWNSHIP_MENU = (
+    ("送教入企", "技能培训、学历提升课程送到企业"),
+    ("心理咨询", "心理咨询师驻点或上门开展心理疏导"),
+)
+DEPARTMENT_MENU = {
+    "台州市黄岩区司法局": ("劳动用工法律援助", "法律援助律师值班和上门咨询"),
+    "台州市黄岩区人力资源和社会保障局": ("社保政策宣讲", "社保缴纳、工伤认定政策宣讲"),
+    "共青团台州市黄岩区委员会": ("青年职工心理健康讲座", "青年职工心理健康讲座与团体辅导"),
+}
+FEEDBACK = ("职工反映讲解实用，希望定期开展", "企业负责人表示将按建议完善劳动合同", "现场解答职工咨询二十余人次",
+            "职工对工资协商流程有了了解，建议下次安排在夜班前", "服务效果好，企业希望预约下一期")
+
+
+def _menu(test: bool) -> dict[int, list[ServiceItem]]:
+    """The catalogue: the district point's services, each township point's; partner departments' outside the
+    test scale (the scope matrix expects renshe's lists empty there). Returns the services by point node id."""
+    by_node: dict[int, list[ServiceItem]] = {}
+    district = Unit.objects.filter(kind=Unit.Kind.POINT, level=Unit.Level.DISTRICT, node__isnull=False).first()
+    if district is not None and district.node_id is not None:
+        by_node[district.node_id] = [ServiceItem.objects.get_or_create(unit=district, name=n, defaults={
+            "description": d})[0] for n, d in DISTRICT_MENU]
+    for point in Unit.objects.filter(kind=Unit.Kind.POINT, level__in=(Unit.Level.TOWNSHIP, Unit.Level.COMMUNITY),
+                                     node__isnull=False):
+        assert point.node_id is not None
+        by_node[point.node_id] = [ServiceItem.objects.get_or_create(unit=point, name=n, defaults={
+            "description": d})[0] for n, d in TOWNSHIP_MENU]
+    if not test:
+        for name, (service, text) in DEPARTMENT_MENU.items():
+            unit = Unit.objects.filter(name=name).first()
+            if unit is not None:
+                ServiceItem.objects.get_or_create(unit=unit, name=service, defaults={"description": text})
+    return by_node
+
+
+def build_menu(*, scale: str, seed: int = 361, now: dt.datetime | None = None) -> dict[str, int]:
+    """Teams (the district's and one per township; at the test scale also the 快递 federation's), a year of visits
+    (≈361 held, a few planned) and some orders in every status. The test scale keeps to 东城, 院桥 and 快递, each
+    team visiting only its own territory, so sibling townships' lists stay disjoint."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    test = scale == "test"
+    by_node = _menu(test)
+    district = Union.objects.filter(depth=1).order_by("path").first()
+    if district is None:
+        return {"services": 0, "orders": 0, "teams": 0, "visits": 0}
+    if test:
+        nodes = list(Union.objects.filter(name__in=["东城街道总工会", "院桥镇总工会", "快递行业工会联合会"]).order_by("path"))
+    else:
+        nodes = [district, *Union.objects.filter(depth=2, kind=Union.Kind.TOWNSHIP).order_by("path")]
+    teams: list[ServiceTeam] = []
+    with transaction.atomic():
+        for node in nodes:
+            short = node.name.removesuffix("总工会").removesuffix("工会联合会").removesuffix("台州市")
+            level = (ServiceTeam.Level.DISTRICT if node.depth == 1 else ServiceTeam.Level.TOWNSHIP
+                     if node.kind == Union.Kind.TOWNSHIP else ServiceTeam.Level.COMMUNITY)
+            team = ServiceTeam.objects.create(
+                name=f"{short}职工服务巡回队", node=node, level=level, leader=fake.person_name(rng),
+                members=[fake.person_name(rng) for _ in range(rng.randrange(3, 7))])
+            offered = by_node.get(node.pk, []) + (by_node.get(district.pk, []) if node.depth == 1 or test else [])
+            team.services.set(offered or by_node.get(district.pk, []))
+            teams.append(team)
+        places: dict[int, list[Union]] = {}
+        for team in teams:
+            under = Union.objects.filter(path__startswith=team.node.path, kind__in=(Union.Kind.SINGLE,
+                                                                                   Union.Kind.JOINT))
+            places[team.pk] = list(under.order_by("path")[:4] if test else under)
+        offered_by = {t.pk: list(t.services.all()) for t in teams}
+        plan: list[tuple[ServiceTeam, Union, dt.date, str]] = []
+        if test:
+            for team in teams:
+                if places[team.pk]:
+                    plan.append((team, places[team.pk][0], today - dt.timedelta(days=20), CircuitVisit.Status.HELD))
+                    plan.append((team, places[team.pk][-1], today + dt.timedelta(days=7), CircuitVisit.Status.PLANNED))
+        else:
+            workers = [t for t in teams if places[t.pk]]
+            weights = [4 if t.level == ServiceTeam.Level.DISTRICT else 1 for t in workers]
+            for _ in range(VISITS):
+                team = rng.choices(workers, weights)[0]
+                plan.append((team, rng.choice(places[team.pk]), today - dt.timedelta(days=rng.randrange(1, 365)),
+                             CircuitVisit.Status.HELD))
+            for _ in range(12):
+                team = rng.choice(workers)
+                plan.append((team, rng.choice(places[team.pk]), today + dt.timedelta(days=rng.randrange(1, 30)),
+                             CircuitVisit.Status.PLANNED))
+        visits = []
+        for team, place, day, status in plan:
+            held = status == CircuitVisit.Status.HELD
+            visits.append(CircuitVisit(
+                team=team, union=place, visit_date=day, status=status,
+                attendance=rng.randrange(15, 160) if held else None, feedback=rng.choice(FEEDBACK) if held else "",
+                recorded_at=dt.datetime.combine(day, dt.time(17, 30), timezone.get_current_timezone()) if held
+                else None))
+        CircuitVisit.objects.bulk_create(visits, batch_size=500)
+        Through = CircuitVisit.services.through
+        links = []
+        for v in CircuitVisit.objects.filter(team__in=teams).only("pk", "team_id"):
+            offered = offered_by.get(v.team_id, [])
+            for item in rng.sample(offered, k=min(len(offered), rng.randrange(1, 3))) if offered else []:
+                links.append(Through(circuitvisit_id=v.pk, serviceitem_id=item.pk))
+        Through.objects.bulk_create(links, batch_size=1000)
+        orders = _demo_orders(rng, teams, places, by_node, district, test=test, now=now)
+    return {"services": ServiceItem.objects.count(), "orders": orders, "teams": len(teams), "visits": len(visits)}
+
+
+def _demo_orders(rng: random.Random, teams: list[ServiceTeam], places: dict[int, list[Union]],
+                 by_node: dict[int, list[ServiceItem]], district: Union, *, test: bool, now: dt.datetime) -> int:
+    """Orders to the team's own township point (at the test scale) or to any service that reaches the place."""
+    S = ServiceOrder.Status
+    statuses = [S.SUBMITTED, S.ACCEPTED, S.SCHEDULED, S.DONE, S.DONE, S.DONE, S.DECLINED]
+    n = 0
+    for team in teams:
+        own = by_node.get(team.node_id, [])
+        menu = own if test else own + by_node.get(district.pk, [])
+        count = 1 if test else rng.randrange(2, 6)
+        for i in range(count):
+            if not menu or not places[team.pk]:
+                break
+            status = statuses[(team.pk + i) % 4] if test else rng.choice(statuses)
+            service, place = rng.choice(menu), rng.choice(places[team.pk])
+            created = now - dt.timedelta(days=rng.randrange(1, 200), hours=rng.randrange(0, 8))
+            order = ServiceOrder.objects.create(
+                number=f"T{rng.getrandbits(40):x}", service=service, unit=service.unit, union=place, status=status,
+                contact_name=fake.person_name(rng), contact_phone=fake.mobile(rng), created_at=created,
+                note=f"{place.name}希望安排{service.name}", wanted_on=None,
+                scheduled_on=(created + dt.timedelta(days=14)).date() if status in (S.SCHEDULED, S.DONE) else None,
+                team=team if status in (S.SCHEDULED, S.DONE) else None,
+                result="已上门服务，企业和职工反映良好" if status == S.DONE else "不在本单位服务范围，请另行预约"
+                if status == S.DECLINED else "",
+                completed_at=created + dt.timedelta(days=15) if status == S.DONE else None)
+            order.number = f"FW{timezone.localtime(created).year}{order.pk:06d}"
+            order.save(update_fields=["number"])
+            history = [(ServiceOrderEvent.Kind.FILED, "", S.SUBMITTED)]
+            if status != S.SUBMITTED:
+                history.append((ServiceOrderEvent.Kind.ACCEPTED, S.SUBMITTED, S.ACCEPTED))
+            if status in (S.SCHEDULED, S.DONE):
+                history.append((ServiceOrderEvent.Kind.SCHEDULED, S.ACCEPTED, S.SCHEDULED))
+            if status == S.DONE:
+                history.append((ServiceOrderEvent.Kind.DONE, S.SCHEDULED, S.DONE))
+            if status == S.DECLINED:
+                history.append((ServiceOrderEvent.Kind.DECLINED, S.ACCEPTED, S.DECLINED))
+            ServiceOrderEvent.objects.bulk_create([
+                ServiceOrderEvent(order=order, kind=kind, at=created + dt.timedelta(days=k), actor_name=service.unit.name
+                                  if k else order.contact_name, from_status=a, to_status=b)
+                for k, (kind, a, b) in enumerate(history)])
+            n += 1
+    return n

@@ -17,3 +17,13 @@ class PlaceForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["union"].limit_to(Union.objects.visible_to(user, Action.HANDLE))  # type: ignore[attr-defined]
+
+
+class HandledPlaceForm(forms.Form):
+    """The union a service is ordered for, or a visit held at: one in the user's handling scope (the picker)."""
+
+    union = UnionPickerField(label="服务工会", action=Action.HANDLE)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["union"].limit_to(Union.objects.visible_to(user, Action.HANDLE))  # type: ignore[attr-defined]

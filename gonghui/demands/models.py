@@ -176,3 +176,184 @@ class DemandPhoto(models.Model):
     class Meta:
         verbose_name = "诉求照片"
         verbose_name_plural = "诉求照片"
+
+
+# ---------------------------------------------------------------- service menu, orders and circuit visits
+
+
+class ServiceItem(models.Model):
+    """一项服务 of the menu (需求菜单): what a unit (a service point or a partner department) provides on order.
+
+    Not scoped by `scope_fields`: the menu is reference data; who may order what is the providing unit's reach
+    (selectors.service_catalogue, services.service_order_file)."""
+
+    name = models.CharField("服务名称", max_length=60)
+    description = models.CharField("服务内容", max_length=500, blank=True)
+    unit = models.ForeignKey("accounts.Unit", verbose_name="提供单位", on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField("可预约", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "服务项目"
+        verbose_name_plural = "服务项目"
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="service_item_unit_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceOrder(models.Model):
+    """一份服务订单: an enterprise or its union orders a service of the menu; the providing unit accepts, schedules
+    and completes it. Scoped like a demand: by place (`union`), by the providing unit and by that unit's node."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "待受理"
+        ACCEPTED = "accepted", "已受理"
+        SCHEDULED = "scheduled", "已排期"
+        DONE = "done", "已完成"
+        DECLINED = "declined", "不予受理"
+
+    number = models.CharField("订单编号", max_length=20, unique=True)
+    service = models.ForeignKey(ServiceItem, verbose_name="服务项目", on_delete=models.PROTECT, related_name="orders")
+    unit = models.ForeignKey("accounts.Unit", verbose_name="提供单位", on_delete=models.PROTECT, related_name="+")
+    union = models.ForeignKey("orgs.Union", verbose_name="下单工会", on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey("orgs.Enterprise", verbose_name="下单企业", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    wanted_on = models.DateField("期望日期", null=True, blank=True)
+    note = models.CharField("需求说明", max_length=1000, blank=True)
+    contact_name = models.CharField("联系人", max_length=30)
+    contact_phone = models.CharField("联系电话", max_length=20)
+    scheduled_on = models.DateField("排定日期", null=True, blank=True)
+    team = models.ForeignKey("ServiceTeam", verbose_name="巡回服务队", null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    result = models.CharField("服务结果", max_length=1000, blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="下单人", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("下单时间")
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = ("union", "unit", "unit__node")
+
+    class Meta:
+        verbose_name = "服务订单"
+        verbose_name_plural = "服务订单"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="service_order_status_idx"),
+                   models.Index(fields=["unit", "status"], name="service_order_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.service.name}"
+
+
+class ServiceOrderEvent(models.Model):
+    """One entry of an order's status history."""
+
+    class Kind(models.TextChoices):
+        FILED = "filed", "下单"
+        ACCEPTED = "accepted", "受理"
+        SCHEDULED = "scheduled", "排期"
+        DONE = "done", "完成"
+        DECLINED = "declined", "不予受理"
+
+    order = models.ForeignKey(ServiceOrder, verbose_name="订单", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField("事项", max_length=12, choices=Kind.choices)
+    at = models.DateTimeField("时间")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField("操作人", max_length=50, blank=True)
+    from_status = models.CharField("原状态", max_length=12, blank=True)
+    to_status = models.CharField("新状态", max_length=12, blank=True)
+    reason = models.CharField("说明", max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = "服务订单记录"
+        verbose_name_plural = "服务订单记录"
+        ordering = ["at", "pk"]
+
+
+class ServiceTeam(models.Model):
+    """一支巡回服务队 of a township or the district: its members and the services it brings on its visits."""
+
+    class Level(models.TextChoices):
+        DISTRICT = "district", "区级"
+        TOWNSHIP = "township", "镇街级"
+        COMMUNITY = "community", "社区/行业级"
+
+    name = models.CharField("服务队名称", max_length=60, unique=True)
+    node = models.ForeignKey("orgs.Union", verbose_name="所属工会", on_delete=models.PROTECT, related_name="+")
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    leader = models.CharField("队长", max_length=30, blank=True)
+    members = models.JSONField("队员", default=list, blank=True)
+    services = models.ManyToManyField(ServiceItem, verbose_name="服务项目", blank=True, related_name="teams")
+    active = models.BooleanField("在役", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = ("node",)
+
+    class Meta:
+        verbose_name = "巡回服务队"
+        verbose_name_plural = "巡回服务队"
+        ordering = ["node__path", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CircuitVisit(models.Model):
+    """一次巡回服务: a team's visit to an enterprise or a place, planned then recorded (held) with the services
+    delivered, the attendance, up to 3 photos and the feedback. Scoped by the place and by the team's node."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "已排期"
+        HELD = "held", "已开展"
+
+    team = models.ForeignKey(ServiceTeam, verbose_name="巡回服务队", on_delete=models.PROTECT, related_name="visits")
+    union = models.ForeignKey("orgs.Union", verbose_name="服务工会", on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey("orgs.Enterprise", verbose_name="服务企业", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    place = models.CharField("服务地点", max_length=100, blank=True)
+    visit_date = models.DateField("服务日期")
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PLANNED)
+    services = models.ManyToManyField(ServiceItem, verbose_name="服务内容", blank=True, related_name="visits")
+    attendance = models.PositiveIntegerField("参与人数", null=True, blank=True)
+    feedback = models.CharField("服务反馈", max_length=1000, blank=True)
+    order = models.ForeignKey(ServiceOrder, verbose_name="服务订单", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="visits")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField("记录时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = ("union", "team__node")
+
+    class Meta:
+        verbose_name = "巡回服务"
+        verbose_name_plural = "巡回服务"
+        ordering = ["-visit_date", "-pk"]
+        indexes = [models.Index(fields=["visit_date", "status"], name="visit_date_status_idx"),
+                   models.Index(fields=["team", "visit_date"], name="visit_team_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.team.name} {self.visit_date:%Y-%m-%d}"
+
+
+class VisitPhoto(models.Model):
+    """A photo of a visit, in the private store (gonghui/demands/photos.py), served by the scoped view only."""
+
+    visit = models.ForeignKey(CircuitVisit, verbose_name="巡回服务", on_delete=models.CASCADE, related_name="photos")
+    path = models.CharField("存储路径", max_length=300)
+    content_type = models.CharField("类型", max_length=20)
+    size = models.PositiveIntegerField("大小")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = ("visit__union", "visit__team__node")
+
+    class Meta:
+        verbose_name = "巡回服务照片"
+        verbose_name_plural = "巡回服务照片"

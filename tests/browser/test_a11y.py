@@ -97,3 +97,20 @@ def test_phone_cards_of_the_lists(phone_page: Any, live_server: Any, login: Any,
         assert phone_page.evaluate("document.documentElement.scrollWidth") <= 361, path  # cards, no sideways scroll
         shot(phone_page, f"cards-{name}")
     assert not found, "\n".join(found)
+
+
+def test_service_menu_and_visit_pages(page: Any, live_server: Any, login: Any) -> None:
+    """demands: the service menu, the orders, the teams with their counts, the visits and their forms."""
+    from gonghui.demands.models import CircuitVisit, ServiceOrder
+
+    login(page, live_server, "dongcheng")
+    town = Union.objects.get(name="东城街道总工会")
+    order = ServiceOrder.objects.filter(union__path__startswith=town.path).order_by("pk").first()
+    visit = CircuitVisit.objects.filter(union__path__startswith=town.path, status="planned").order_by("pk").first()
+    assert order is not None and visit is not None
+    found: list[str] = []
+    for path in (reverse("demands:services"), reverse("demands:orders"), reverse("demands:order", args=[order.pk]),
+                 reverse("demands:order_new"), reverse("demands:teams"), reverse("demands:visits"),
+                 reverse("demands:visit", args=[visit.pk]), reverse("demands:visit_new"), reverse("demands:team_new")):
+        found += violations_on(page, live_server, path)
+    assert not found, "\n".join(found)

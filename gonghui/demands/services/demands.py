@@ -28,7 +28,8 @@ from gonghui.members.models import Person
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import path_in_scope, require
 
-from .models import Category, Demand, DemandEvent, DemandPhoto
+from .. import revision
+from ..models import Category, Demand, DemandEvent, DemandPhoto
 
 S = Demand.Status
 CALLBACK_SHARE = 0.10  # at least this share of closed demands is called back
@@ -222,7 +223,7 @@ def check_photos(photos: list[bytes]) -> list[tuple[bytes, str, str]]:
 def _store_photos(demand: Demand, checked: list[tuple[bytes, str, str]]) -> None:
     from gonghui.core.importing import write_private
 
-    from .photos import photo_root
+    from ..photos import photo_root
 
     for data, ctype, ext in checked:
         name = f"{demand.pk}-{secrets.token_hex(8)}.{ext}"
@@ -236,6 +237,7 @@ def _store_photos(demand: Demand, checked: list[tuple[bytes, str, str]]) -> None
 def _event(demand: Demand, kind: str, *, actor: Any = None, unit: Unit | None = None, actor_name: str = "",
            from_status: str = "", to_status: str = "", reason: str = "", at: dt.datetime | None = None) -> None:
     user = actor if getattr(actor, "is_authenticated", False) else None
+    revision.bump()  # every change of a demand writes an event: the dashboard's cached figures are dropped
     DemandEvent.objects.create(
         demand=demand, kind=kind, at=at or timezone.now(), actor=user,
         actor_name=actor_name or (str(user) if user is not None else "系统"), unit=unit,
