@@ -15,14 +15,16 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from gonghui.accounts.permissions import Action, can
+from gonghui.accounts.permissions import Action
 from gonghui.core.audit import audit_access
+from gonghui.core.dialogs import dialog, dialog_done, write_or_errors
 from gonghui.core.excel import xlsx_bytes
 from gonghui.core.paging import Listing, paginate
 
 from . import selectors, services
 from .forms import PARENT_KINDS, EnterpriseFilterForm, EnterpriseForm, UnionFilterForm, UnionForm, UnionMoveForm
 from .models import Enterprise, Union
+from .policy import granted  # the shell's one query per request: the actions held anywhere
 from .scope import allowed, path_in_scope, permission, scoped
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -104,7 +106,7 @@ def union_list(request: HttpRequest) -> HttpResponse:
         return _xlsx_response(xlsx_bytes(UNION_EXPORT_COLUMNS, rows, sheet="工会名录"), "工会名录")
     listing = paginate(request, qs, sort=selectors.UNION_SORT)
     selectors.with_parents(list(listing.page.object_list))
-    context = {"form": form, **_listing_context(listing), "can_add": can(request.user, Action.CHANGE)}
+    context = {"form": form, **_listing_context(listing), "can_add": Action.CHANGE in granted(request.user)}
     template = "orgs/_union_table.html" if request.htmx else "orgs/union_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -193,7 +195,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         return _xlsx_response(xlsx_bytes(ENTERPRISE_EXPORT_COLUMNS, rows, sheet="企业名录"), "企业名录")
     listing = paginate(request, qs, sort=selectors.ENTERPRISE_SORT)
     context = {"form": form, **_listing_context(listing), "townships": townships,
-               "can_add": can(request.user, Action.CHANGE)}
+               "can_add": Action.CHANGE in granted(request.user)}
     template = "orgs/_enterprise_table.html" if request.htmx else "orgs/enterprise_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -217,39 +219,7 @@ def enterprise_detail(request: HttpRequest, enterprise: Enterprise) -> HttpRespo
     return render(request, "orgs/enterprise_detail.html", context)
 
 
-# ---------------------------------------------------------------- 新增 / 编辑 dialogs
-# One view per dialog serves both ways of opening it: htmx (the button on a list or detail page loads the form into
-# the page's Bootstrap modal, the form posts back into it, and a success answers HX-Redirect to the object's page)
-# and a plain page (without script the button is a link; the form posts and redirects). Invalid: every error beside
-# its field, 400 for the page, 200 for htmx (which swaps only 2xx answers).
-
-
-def _dialog(request: HttpRequest, template: str, context: dict[str, Any], *, invalid: bool = False) -> HttpResponse:
-    htmx = bool(request.htmx)  # type: ignore[attr-defined]
-    context = {**context, "dialog": htmx, "form_template": template}
-    status = 400 if invalid and not htmx else 200
-    return render(request, template if htmx else "orgs/dialog_page.html", context, status=status)
-
-
-def _done(request: HttpRequest, url: str, text: str) -> HttpResponse:
-    messages.success(request, text)
-    if request.htmx:  # type: ignore[attr-defined]
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-def _write(form: Any, write: Any) -> Any:
-    """Run a service; its ValidationError lands beside the fields it names (or above the form)."""
-    try:
-        return write()
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        from gonghui.core.forms import mark_errors
-
-        mark_errors(form)
-        return None
+# ---------------------------------------------------------------- 新增 / 编辑 dialogs (gonghui.core.dialogs)
 
 
 @login_required
@@ -268,11 +238,11 @@ def union_new(request: HttpRequest) -> HttpResponse:
         parent = Union.objects.get_visible(user, action=Action.CHANGE, pk=d["parent"])
         fields = form.service_fields()
         code = fields.pop("code")
-        union = _write(form, lambda: services.union_add(actor=user, parent=parent, kind=d["kind"], code=code,
+        union = write_or_errors(form, lambda: services.union_add(actor=user, parent=parent, kind=d["kind"], code=code,
                                                         **fields))
         if union is not None:
-            return _done(request, reverse("orgs:union_detail", args=[union.pk]), f"已新增工会“{union.name}”")
-    return _dialog(request, "orgs/_union_form.html", {"form": form, "title": "新增工会",
+            return dialog_done(request, reverse("orgs:union_detail", args=[union.pk]), f"已新增工会“{union.name}”")
+    return dialog(request, "orgs/_union_form.html", {"form": form, "title": "新增工会",
                                                       "action": reverse("orgs:union_new")},
                    invalid=request.method == "POST")
 
@@ -286,14 +256,14 @@ def union_edit(request: HttpRequest, union: Union) -> HttpResponse:
     form = UnionForm(request.POST or None, user=user, union=union, regions=selectors.region_options(user=user))
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
-        changed = _write(form, lambda: services.union_edit(actor=user, union=union,
+        changed = write_or_errors(form, lambda: services.union_edit(actor=user, union=union,
                                                            reason=form.cleaned_data.get("reason") or "", **fields))
         if changed is not None:
-            return _done(request, reverse("orgs:union_detail", args=[union.pk]),
+            return dialog_done(request, reverse("orgs:union_detail", args=[union.pk]),
                          f"已保存“{union.name}”" if changed else "没有需要保存的修改")
     crumbs = selectors.union_breadcrumbs(user=user, union=union)
     parent = crumbs[-1] if crumbs and crumbs[-1].depth == union.depth - 1 else None
-    return _dialog(request, "orgs/_union_form.html", {
+    return dialog(request, "orgs/_union_form.html", {
         "form": form, "title": f"编辑：{union.name}", "union": union, "parent": parent,
         "action": reverse("orgs:union_edit", args=[union.pk]),
         "can_move": union.depth > 1 and allowed(user, Action.MOVE, union)}, invalid=request.method == "POST")
@@ -321,13 +291,13 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
         code = d["uscc"]
         covering = (Union.objects.get_visible(user, action=Action.CHANGE, pk=d["covering_union"])
                     if d.get("covering_union") else None)
-        ent = _write(form, lambda: services.enterprise_add(actor=user, uscc=code,
+        ent = write_or_errors(form, lambda: services.enterprise_add(actor=user, uscc=code,
                                                            township=form.townships[d["township"]],
                                                            covering_union=covering, **form.service_fields()))
         if ent is not None:
-            return _done(request, reverse("orgs:enterprise_detail", args=[ent.pk]), f"已新增企业“{ent.name}”")
+            return dialog_done(request, reverse("orgs:enterprise_detail", args=[ent.pk]), f"已新增企业“{ent.name}”")
         form.existing = Enterprise.objects.visible_to(user).filter(uscc=code).first()  # type: ignore[attr-defined]
-    return _dialog(request, "orgs/_enterprise_form.html",
+    return dialog(request, "orgs/_enterprise_form.html",
                    _enterprise_context(request, form, "新增企业", reverse("orgs:enterprise_new")),
                    invalid=request.method == "POST")
 
@@ -346,12 +316,12 @@ def enterprise_edit(request: HttpRequest, enterprise: Enterprise) -> HttpRespons
         township = form.townships.get(d["township"]) or enterprise.territory
         covering = (Union.objects.get_visible(user, action=Action.CHANGE, pk=d["covering_union"])
                     if d.get("covering_union") else None)
-        outcome = _write(form, lambda: services.enterprise_edit(actor=user, enterprise=enterprise, township=township,
+        outcome = write_or_errors(form, lambda: services.enterprise_edit(actor=user, enterprise=enterprise, township=township,
                                                                 covering_union=covering, **form.service_fields()))
         if outcome is not None:
-            return _done(request, reverse("orgs:enterprise_detail", args=[enterprise.pk]),
+            return dialog_done(request, reverse("orgs:enterprise_detail", args=[enterprise.pk]),
                          f"已保存“{enterprise.name}”" if outcome == "updated" else "没有需要保存的修改")
-    return _dialog(request, "orgs/_enterprise_form.html",
+    return dialog(request, "orgs/_enterprise_form.html",
                    _enterprise_context(request, form, f"编辑：{enterprise.name}",
                                        reverse("orgs:enterprise_edit", args=[enterprise.pk])),
                    invalid=request.method == "POST")
