@@ -126,9 +126,9 @@ class UnionForm(ConsoleForm):
                               help_text="镇(街道)总工会或工会联合会；输入名称搜索，或点“浏览”")
     code = _text("统一社会信用代码", 24, placeholder="18位，工会以81开头", autocomplete="off")
     federation_type = _select("联合会类别", [("", "（非联合会不填）"), *Union.FederationType.choices], required=False)
-    region = forms.TypedChoiceField(label="所在镇街", required=False, coerce=int, empty_value=None,
+    region = forms.TypedChoiceField(label="所在区划", required=False, coerce=int, empty_value=None,
                                     widget=forms.Select(attrs={"class": "form-select"}),
-                                    error_messages={"invalid_choice": "请从列表中选择所在镇街"})
+                                    error_messages={"invalid_choice": "请从列表中选择所在区划"})
     chair = _text("工会主席", 30)
     contact = _text("联系人", 30)
     contact_phone = _text("联系电话", 20, inputmode="tel")
@@ -146,6 +146,8 @@ class UnionForm(ConsoleForm):
                 "region": union.region_id, "chair": union.chair, "contact": union.contact,
                 "contact_phone": union.contact_phone, "founded_on": union.founded_on, "status": union.status})
         super().__init__(*args, **kwargs)
+        if union is not None and union.region is not None and union.region not in regions:
+            regions = [union.region, *regions]  # the district's own region, say: kept as it is
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField)
         region.choices = [("", "（不填）"), *((r.pk, r.name) for r in regions)]
@@ -188,7 +190,7 @@ class UnionForm(ConsoleForm):
     def service_fields(self) -> dict[str, Any]:
         """What the service writes: the model's fields, by their names."""
         d = self.cleaned_data
-        fields = {k: d[k] or "" for k in ("name", "chair", "contact", "contact_phone") if k in d}
+        fields: dict[str, Any] = {k: d[k] or "" for k in ("name", "chair", "contact", "contact_phone") if k in d}
         fields.update(code=d.get("code") or None, region=self.regions.get(d.get("region") or 0),
                       founded_on=d.get("founded_on"),
                       status=d.get("status") or Union.Status.NORMAL)

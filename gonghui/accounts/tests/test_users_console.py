@@ -202,7 +202,7 @@ def test_deactivation_ends_sessions_and_tokens_and_login(client_as: Any, huangya
     assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     assert Client().post(reverse("login"), {"username": "wujun", "password": password}).status_code == 200  # refused
     assert ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() == 0
-    assert _audit_entry(user, "账号").changes == {"账号": "停用"}
+    assert _audit_entry(user, "账号").changes == {"账号": "停用", "原因": "已调离"}
     assert _audit_entry(user, "账号").actor.username == "dongcheng"
 
 
