@@ -85,8 +85,9 @@ def test_edit_an_enterprise_in_the_dialog(request, fixture, live_server, login, 
         p.wait_for_selector("#gh-dialog #id_headcount_error")
         dialog.locator("#id_headcount").fill("66")
         shot(p, "dialog-enterprise")
-        dialog.locator("[data-testid=save]").click()
-        p.wait_for_url(re.compile(rf"/orgs/enterprises/{firm.pk}/$"))
+        with p.expect_navigation():
+            dialog.locator("[data-testid=save]").click()
+        assert "已保存" in p.locator("[role=alert]").first.inner_text()
         assert address in p.locator("main").inner_text()
         firm.refresh_from_db()
         assert firm.address == address and firm.headcount == 66
