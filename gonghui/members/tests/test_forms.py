@@ -158,5 +158,15 @@ def test_transfer_reject_without_reason_is_refused_with_a_message(client_as, cas
 def test_member_new_query_count_is_pinned(client_as, cast, django_assert_max_num_queries):
     c = client_as("dongcheng")
     c.get(reverse("members:new"))
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         assert c.get(reverse("members:new")).status_code == 200
+
+
+def test_decision_pages_keep_their_query_counts(client_as, cast, django_assert_max_num_queries):
+    services.transfer_request(actor=cast.yuanqiao, person=cast.worker, to_union=cast.yq_union)
+    f.MembershipFactory(person=f.PersonFactory(), union=cast.dc_union, status=Membership.Status.PENDING)
+    c = client_as("dongcheng")
+    c.get(reverse("members:list"))
+    for url, n in ((reverse("members:transfers"), 9), (reverse("members:approvals"), 7), (reverse("members:list"), 8)):
+        with django_assert_max_num_queries(n):
+            assert c.get(url).status_code == 200
