@@ -134,9 +134,10 @@ def test_rejecting_a_transfer_needs_a_reason_and_a_confirmation(request, fixture
         TransferRequest.objects.filter(pk=t.pk).delete()
 
 
-@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
-def test_date_box_says_nian_yue_ri_in_any_locale(browser, live_server, login, shot, locale):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+@pytest.mark.parametrize(("locale", "width"), [("en-US", 1280), ("zh-CN", 1280), ("en-US", 360)])
+def test_date_box_says_nian_yue_ri_in_any_locale(browser, live_server, login, shot, locale, width):
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale, is_mobile=width < 576,
+                                  has_touch=width < 576)
     p = context.new_page()
     try:
         login(p, live_server, "dongcheng")
