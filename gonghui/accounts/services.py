@@ -269,31 +269,42 @@ def role_assign(*, actor: Any, user: User, role: str, union: Any = None, unit: A
     return obj
 
 
-def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
-    """Revoke one assignment (kept, inactive, for the record). Idempotent, atomic, audited; the actor must be
-    allowed to grant that role there, and may not revoke their own."""
+def _reason(reason: str, message: str) -> str:
+    text = (reason or "").strip()
+    if len(text) < 2:
+        raise ValidationError(message)
+    return text[:200]
+
+
+def role_revoke(*, actor: Any, assignment: RoleAssignment, reason: str) -> None:
+    """Revoke one assignment (kept, inactive, for the record), with a reason (ValidationError without one) that
+    the audit entry keeps. Idempotent, atomic, audited; the actor must be allowed to grant that role there, and
+    may not revoke their own."""
     if assignment.user_id == actor.pk:
         raise PermissionDenied("不能撤销自己的角色授权")
     _require_grant(actor, assignment.role, union=assignment.union, unit=assignment.unit)
+    reason = _reason(reason, "撤销角色授权须填写原因")
     with transaction.atomic(), set_actor(actor):
         if RoleAssignment.objects.filter(pk=assignment.pk, active=True).update(active=False):
             _audit(
                 actor=actor,
                 user=assignment.user,
-                changes={"撤销角色": f"{assignment.get_role_display()} @ {assignment.target}"},
+                changes={"撤销角色": f"{assignment.get_role_display()} @ {assignment.target}", "原因": reason},
             )
     assignment.active = False
 
 
-def user_deactivate(*, actor: Any, user: User) -> None:
-    """Stop `user` from signing in: sessions end at once, API tokens are revoked. Idempotent, atomic, audited."""
+def user_deactivate(*, actor: Any, user: User, reason: str) -> None:
+    """Stop `user` from signing in, with a reason (ValidationError without one) kept in the audit entry: sessions
+    end at once, API tokens are revoked. Idempotent, atomic, audited."""
     _require_manages(actor, user)
+    reason = _reason(reason, "停用账号须填写原因")
     with transaction.atomic(), set_actor(actor):
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
         user_sessions_end(user=user)
         tokens_revoke_all(user=user)
-        _audit(actor=actor, user=user, changes={"账号": "停用"})
+        _audit(actor=actor, user=user, changes={"账号": "停用", "原因": reason})
 
 
 def user_reactivate(*, actor: Any, user: User) -> None:

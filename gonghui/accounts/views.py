@@ -307,8 +307,12 @@ def user_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def user_role_revoke(request: HttpRequest, pk: int, assignment_id: int) -> HttpResponse:
     subject = _subject(request, pk)
     assignment = selectors.assignment_get(actor=request.user, user=subject, pk=assignment_id)
-    services.role_revoke(actor=request.user, assignment=assignment)
-    messages.success(request, "已撤销角色")
+    try:
+        services.role_revoke(actor=request.user, assignment=assignment, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已撤销角色")
     return redirect("user_detail", pk=subject.pk)
 
 
@@ -320,8 +324,12 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
         services.user_reactivate(actor=request.user, user=subject)
         messages.success(request, "账号已启用")
     else:
-        services.user_deactivate(actor=request.user, user=subject)
-        messages.success(request, "账号已停用：其登录会话和 API 令牌已全部失效")
+        try:
+            services.user_deactivate(actor=request.user, user=subject, reason=request.POST.get("reason", ""))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, "账号已停用：其登录会话和 API 令牌已全部失效")
     return redirect("user_detail", pk=subject.pk)
 
 

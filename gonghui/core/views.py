@@ -18,6 +18,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 
 from . import audit_display
+from .excel import parse_date
 from .models import LoginEvent
 from .paging import paginate
 from .registry import AUDIT_TARGETS, can_everywhere, panel_named, panels_for
@@ -110,8 +111,10 @@ def _require_audit(request: HttpRequest) -> None:
 
 
 def _parse_day(value: str) -> dt.date | None:
+    """A filter date as the date box takes it (2026-12-01, 2026/12/01, 2026年12月1日: core.excel.parse_date); a
+    date that cannot be read is no filter."""
     try:
-        return dt.date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         return None
 

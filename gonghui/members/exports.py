@@ -30,6 +30,7 @@ from gonghui.orgs.scope import scope_q
 
 from .models import Education, Membership, Person
 from .selectors import MEMBER_STATUSES, MemberFilters, member_list
+from .services import require_reason
 
 EXPORT_COLUMNS = (("会员卡号", 16), ("姓名", 10), ("身份证号码", 22), ("性别", 6), ("出生日期", 12), ("手机号码", 14),
                   ("状态", 10), ("所在工会", 30), ("工作单位", 30), ("职业群体", 12), ("政治面貌", 10), ("学历", 14))
@@ -156,11 +157,18 @@ def export_filename() -> str:
     return f"会员名册-{timezone.localdate():%Y%m%d}.xlsx"
 
 
+def _unmasked_reason(reason: str) -> str:
+    # the one rule for every reject / revoke / removal / unmasked export
+    return require_reason(reason, "导出完整身份证号码须填写原因")
+
+
 def member_export(*, user: Any, filters: MemberFilters, unmasked: bool = False, reason: str = "",
                   description: str = "") -> tuple[bytes, int]:
     """A small export built at once: xlsx bytes and the row count. Scope-checked; an unmasked export is only
     what the user's export_unmasked permission covers (the view asked for the reason). Audited."""
     unmasked = unmasked and may_unmask(user)
+    if unmasked:
+        reason = _unmasked_reason(reason)
     n = export_count(user=user, filters=filters, unmasked=unmasked)
     _audit(user=user, n=n, unmasked=unmasked, description=description or describe(filters), reason=reason,
            background=False)
@@ -174,6 +182,8 @@ def member_export_start(*, user: Any, filters: MemberFilters, unmasked: bool = F
     """A large export as a download-centre job (built by the task worker as `user`, scope applied then).
     Audited now, with the reason; the download is audited again."""
     unmasked = unmasked and may_unmask(user)
+    if unmasked:
+        reason = _unmasked_reason(reason)
     n = rows_total if rows_total is not None else export_count(user=user, filters=filters, unmasked=unmasked)
     description = description or describe(filters)
     _audit(user=user, n=n, unmasked=unmasked, description=description, reason=reason, background=True)

@@ -11,10 +11,12 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from gonghui.core.forms import CnDateField, CnDateInput, ConsoleForm
 from gonghui.core.identifiers import parse_id_number
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.picker import UnionPickerField, UnionPickerWidget
 
+from . import services
 from .models import MembershipEvent, Occupation, Person, Political, TransferRequest
 from .selectors import MEMBER_STATUSES, MemberFilters
 
@@ -81,7 +83,7 @@ def without_sensitive_q(data: Any, session: Any) -> tuple[Any, bool]:
 SELECTION_LIMIT = 100  # rows ticked at once: the list's largest page
 
 
-class MemberFilterForm(forms.Form):
+class MemberFilterForm(ConsoleForm):
     """The member list's filters. Every value is checked: an invalid one is an error beside its field, never
     "no filter" (a typo in a date once exported every member). The union may be any union in the user's
     scope, grassroots ones included (their pages link to "本会会员")."""
@@ -100,10 +102,10 @@ class MemberFilterForm(forms.Form):
     political = forms.ChoiceField(label="政治面貌", required=False,
                                   choices=[("", "全部政治面貌")] + list(Political.choices),
                                   widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
-    joined_from = forms.DateField(label="入会日期从", required=False, widget=forms.DateInput(
-        attrs={"type": "date", "class": "form-control form-control-sm"}))
-    joined_to = forms.DateField(label="至", required=False, widget=forms.DateInput(
-        attrs={"type": "date", "class": "form-control form-control-sm"}))
+    joined_from = CnDateField(label="入会日期从", required=False,
+                              widget=CnDateInput(attrs={"class": "form-control form-control-sm"}))
+    joined_to = CnDateField(label="至", required=False,
+                            widget=CnDateInput(attrs={"class": "form-control form-control-sm"}))
     enterprise = forms.IntegerField(label="工作单位", required=False, min_value=1, max_value=2**63 - 1,
                                     widget=forms.HiddenInput)
 
@@ -217,8 +219,8 @@ CHANGE_KINDS = [(k, MembershipEvent.Kind(k).label) for k in (
 
 class ChangeForm(forms.Form):
     kind = forms.ChoiceField(label="变动", choices=CHANGE_KINDS, widget=forms.Select(attrs={"class": "form-select", "aria-label": "会籍变动"}))
-    on = forms.DateField(label="日期", initial=timezone.localdate, widget=forms.DateInput(
-        attrs={"type": "date", "class": "form-control", "aria-label": "变动日期"}))
+    on = CnDateField(label="日期", initial=timezone.localdate, widget=CnDateInput(
+        attrs={"class": "form-control", "aria-label": "变动日期"}))
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.TextInput(
         attrs={"class": "form-control", "placeholder": "退会、除名须填写原因", "aria-label": "变动原因"}))
 
@@ -309,3 +311,48 @@ class BatchDecideForm(forms.Form):
             self.add_error("reject_reason", "批量不通过须填写原因")
         return data
 
+
+
+class MemberAddForm(ConsoleForm):
+    """新增会员: one person, typed by a cadre who holds `change` on the union (chosen with the picker). Each field is
+    checked by the service's own cleaner (members.services.clean_name / clean_id / clean_phone, the import's and
+    the scan's), so every error shows at once; the service checks again when it writes."""
+
+    name = forms.CharField(label="姓名", max_length=30, widget=forms.TextInput(
+        attrs={"class": "form-control", "autocomplete": "off"}), error_messages={"required": "姓名不能为空"})
+    id_number = forms.CharField(label="身份证号码", max_length=30, widget=forms.TextInput(
+        attrs={"class": "form-control", "autocomplete": "off", "inputmode": "text", "placeholder": "18位"}),
+        error_messages={"required": "身份证号码不能为空"})
+    phone = forms.CharField(label="手机号码", max_length=20, widget=forms.TextInput(
+        attrs={"class": "form-control", "autocomplete": "off", "inputmode": "tel"}),
+        error_messages={"required": "请填写手机号码"})
+    union = UnionPickerField(label="所在工会", kinds=(Union.Kind.SINGLE, Union.Kind.JOINT, Union.Kind.FEDERATION),
+                             action="change", help_text="会员加入的基层工会或工会联合会")
+    employer = forms.CharField(label="工作单位", max_length=120, required=False, widget=forms.TextInput(
+        attrs={"class": "form-control"}), help_text="与该工会覆盖的企业同名时自动关联")
+    occupation = forms.ChoiceField(label="职业群体", choices=Occupation.choices, initial=Occupation.OTHER,
+                                   widget=forms.Select(attrs={"class": "form-select"}))
+    joined_on = CnDateField(label="入会日期", required=False, initial=timezone.localdate,
+                            help_text="年-月-日，不填为今天")
+
+    def __init__(self, *args: Any, unions: QuerySet[Union], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["union"].limit_to(unions)  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            if field.required:
+                field.widget.attrs.setdefault("required", "")
+
+    def clean_name(self) -> str:
+        return services.clean_name(self.cleaned_data["name"])
+
+    def clean_id_number(self) -> str:
+        return services.clean_id(self.cleaned_data["id_number"]).number
+
+    def clean_phone(self) -> str:
+        return services.clean_phone(self.cleaned_data["phone"])
+
+    def clean_joined_on(self) -> Any:
+        on = self.cleaned_data.get("joined_on")
+        if on is not None and on > timezone.localdate():
+            raise forms.ValidationError("入会日期不能晚于今天")
+        return on

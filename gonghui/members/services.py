@@ -316,10 +316,21 @@ def _new_membership(
     return JoinResult(person=person, membership=membership, outcome="pending" if needs_approval else "created")
 
 
+def require_reason(reason: str, message: str) -> str:
+    """A reject, revoke or removal names why: the reason stripped, or a ValidationError (`message`). Services
+    call it, so a crafted request without a reason is refused whatever the page did."""
+    text = (reason or "").strip()
+    if len(text) < 2:
+        raise ValidationError(message)
+    return text
+
+
 def join_decide(*, actor: Any, membership: Membership, approve: bool, reason: str = "") -> Membership:
-    """The chair approves or rejects a pending join. Requires `approve` on the membership's union (403).
-    Atomic, audited; deciding twice is refused."""
+    """The chair approves or rejects a pending join; a rejection needs a reason (ValidationError). Requires
+    `approve` on the membership's union (403). Atomic, audited; deciding twice is refused."""
     require(actor, Action.APPROVE, membership)
+    if not approve:
+        reason = require_reason(reason, "不通过须填写原因")
     with transaction.atomic(), set_actor(actor):
         m = Membership.objects.select_for_update().select_related("person").get(pk=membership.pk)
         if m.status != Membership.Status.PENDING:
@@ -390,10 +401,13 @@ def _transfer_complete(*, transfer: TransferRequest, actor: Any, status: str) ->
 
 
 def transfer_decide(*, actor: Any, transfer: TransferRequest, approve: bool, reason: str = "") -> TransferRequest:
-    """The origin union approves (the person moves, history kept whole) or rejects. Requires `approve` on the
-    origin union (403: the destination cannot approve its own request). Atomic, audited."""
+    """The origin union approves (the person moves, history kept whole) or rejects, with a reason
+    (ValidationError without one). Requires `approve` on the origin union (403: the destination cannot approve
+    its own request). Atomic, audited."""
     if not allowed(actor, Action.APPROVE, transfer.from_union):
         raise PermissionDenied("只有转出工会可以审批转会申请")
+    if not approve:
+        reason = require_reason(reason, "拒绝转会申请须填写原因")
     with transaction.atomic(), set_actor(actor):
         t = TransferRequest.objects.select_for_update().select_related("person", "from_union", "to_union").get(
             pk=transfer.pk
@@ -451,8 +465,8 @@ def membership_change(
     if kind not in CHANGE_TARGETS:
         raise ValidationError(f"不支持的会籍变动：{kind}")
     target, allowed_from = CHANGE_TARGETS[kind]
-    if kind in (MembershipEvent.Kind.LEAVE, MembershipEvent.Kind.EXPEL) and not reason.strip():
-        raise ValidationError("请填写原因")
+    if kind in (MembershipEvent.Kind.LEAVE, MembershipEvent.Kind.EXPEL):
+        reason = require_reason(reason, f"办理{MembershipEvent.Kind(kind).label}须填写原因")
     on = on or timezone.localdate()
     with transaction.atomic(), set_actor(actor):
         m = Membership.objects.select_for_update().select_related("person").get(pk=membership.pk)
@@ -482,6 +496,61 @@ def id_reveal(*, actor: Any, person: Person, reason: str) -> str:
 def funnel_record(*, union: Union, recruiter: Recruiter | None, stage: str) -> None:
     """Count one scan or one submission of the join form (the member stage is written by member_join)."""
     FunnelEvent.objects.create(union=union, recruiter=recruiter, stage=stage)
+
+
+# ---------------------------------------------------------------- 新增会员: a cadre registers one member
+
+
+class MemberExists(ValidationError):
+    """The ID number is already on file: `person` (the caller links to them only when the user sees them)."""
+
+    def __init__(self, person: Person) -> None:
+        super().__init__({"id_number": "该身份证号码已登记，不能重复新增"})
+        self.person = person
+
+
+def member_add(
+    *,
+    actor: Any,
+    union: Union,
+    name: object,
+    id_number: object,
+    phone: object,
+    employer_text: str = "",
+    occupation: str = Occupation.OTHER,
+    joined_on: dt.date | None = None,
+) -> JoinResult:
+    """新增会员 (手工登记) from the console: requires `change` on `union` (403). Every field is checked by the rules
+    the import and the scan use (clean_name / clean_id / clean_phone) and all errors come back at once, each
+    naming its field. The write is `member_join` (source 手工登记) with `verify_existing`: an ID number already on
+    file — found inside the transaction, so also when a concurrent join won — writes nothing and raises
+    MemberExists (the look-up is audited, masked). The employer is matched like the scan's (the enterprises the
+    union's subtree covers, else kept as text). Atomic, audited."""
+    require(actor, Action.CHANGE, union)
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for key, fn, value in (("name", clean_name, name), ("id_number", clean_id, id_number),
+                           ("phone", clean_phone, phone)):
+        try:
+            clean[key] = fn(value)
+        except ValidationError as exc:
+            errors[key] = exc.messages
+    if "phone" in clean and not clean["phone"]:
+        errors["phone"] = ["请填写手机号码"]
+    if joined_on is not None and joined_on > timezone.localdate():
+        errors["joined_on"] = ["入会日期不能晚于今天"]
+    if occupation not in Occupation.values:
+        errors["occupation"] = ["请从列表中选择职业群体"]
+    if errors:
+        raise ValidationError(errors)
+    employer, employer_name = _employer_of(union, employer_text)
+    result = member_join(union=union, name=clean["name"], id_number=clean["id_number"].number, phone=clean["phone"],
+                         employer=employer, employer_name=employer_name, occupation=occupation,
+                         source=Membership.Source.MANUAL, joined_on=joined_on, actor=actor, verify_existing=True)
+    if result.outcome == "verify":
+        audit_access(actor=actor, obj=result.person, what=f"新增会员时核对身份证号码{clean['id_number'].masked}：已登记")
+        raise MemberExists(result.person)
+    return result
 
 
 # ---------------------------------------------------------------- 扫码入会 (public join) and its settings
@@ -673,6 +742,8 @@ def identity_claim_decide(*, actor: Any, claim: IdentityClaim, approve: bool, re
     whose name matched the registered one; it replaces the registered mobile (audited on the person) and tells
     the worker by SMS to scan again. Atomic, audited; a decided claim cannot be decided again."""
     require(actor, Action.APPROVE, claim)
+    if not approve:
+        reason = require_reason(reason, "退回核实申请须填写原因")
     if claim.status != IdentityClaim.Status.PENDING:
         raise ValidationError("该申请已处理")
     person = claim.person

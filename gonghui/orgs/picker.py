@@ -62,7 +62,10 @@ class UnionPickerWidget(forms.Widget):
         if self.action != "view":
             params["action"] = self.action
         source = reverse("picker:unions") + ("?" + urlencode(params) if params else "")
-        context["widget"].update(chosen=chosen, source=source, value=chosen.pk if chosen else "")
+        attrs_ = context["widget"]["attrs"]
+        context["widget"].update(chosen=chosen, source=source, value=chosen.pk if chosen else "",
+                                 invalid="is-invalid" in str(attrs_.get("class", "")).split(),
+                                 describedby=attrs_.get("aria-describedby", ""))
         return context
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:

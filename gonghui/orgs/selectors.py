@@ -349,9 +349,15 @@ def enterprise_coverages(*, user: Any, enterprise: Enterprise) -> QuerySet[Any]:
     return Coverage.objects.filter(enterprise=enterprise).select_related("union").order_by("-started_on", "-pk")
 
 
-def township_options(*, user: Any) -> list[Union]:
-    """The township federations (镇街总工会) inside the user's scope, in tree order."""
-    return list(Union.objects.visible_to(user).filter(kind=Union.Kind.TOWNSHIP).select_related("region").order_by("path"))
+def township_options(*, user: Any, action: str = Action.VIEW) -> list[Union]:
+    """The township federations (镇街总工会) on which the user holds `action`, in tree order."""
+    return list(Union.objects.visible_to(user, action).filter(kind=Union.Kind.TOWNSHIP).select_related("region")
+                .order_by("path"))
+
+
+def region_options(*, user: Any) -> list[Any]:
+    """The townships' regions (所在区划) of the township federations the user sees, in tree order."""
+    return [t.region for t in township_options(user=user) if t.region is not None]
 
 
 def move_targets(*, user: Any, union: Union) -> list[Union]:

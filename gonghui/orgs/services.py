@@ -17,7 +17,7 @@ from gonghui.core.identifiers import normalize_code, org_code_of, uscc_error
 from gonghui.core.models import Region
 
 from .models import Coverage, Enterprise, Union
-from .scope import require
+from .scope import path_in_scope, require
 
 UNION_KINDS_UNDER: dict[str, tuple[str, ...]] = {
     Union.Kind.DISTRICT: (Union.Kind.TOWNSHIP, Union.Kind.FEDERATION, Union.Kind.SINGLE, Union.Kind.JOINT),
@@ -51,13 +51,24 @@ def clean_enterprise_code(raw: object) -> str:
     return code
 
 
+def union_kind_error(*, parent_kind: str, kind: str) -> str | None:
+    """Why a union of `kind` may not sit under a union of `parent_kind` (None: it may). The one rule, used by
+    creating, moving and the console's form."""
+    if kind not in Union.Kind.values:
+        return f"未知的工会类型：{kind}"
+    if kind not in UNION_KINDS_UNDER[parent_kind]:
+        return f"{Union.Kind(parent_kind).label}下不能设立{Union.Kind(kind).label}"
+    return None
+
+
 def union_create(*, actor: Any, parent: Union | None, **fields: Any) -> Union:
     """Create a union under `parent` (None: a new root). Checks the kind may sit there. Atomic, audited."""
     kind = fields.get("kind")
     if kind not in Union.Kind.values:
         raise ValidationError(f"未知的工会类型：{kind}")
-    if parent is not None and kind not in UNION_KINDS_UNDER[parent.kind]:
-        raise ValidationError(f"{parent.get_kind_display()}下不能设立{Union.Kind(kind).label}")
+    error = union_kind_error(parent_kind=parent.kind, kind=kind) if parent is not None else None
+    if error:
+        raise ValidationError(error)
     fields["code"] = clean_union_code(fields.get("code"))
     with transaction.atomic(), set_actor(actor):
         if parent is None:
@@ -93,8 +104,9 @@ def union_move(*, actor: Any, union: Union, new_parent: Union) -> Union:
     require(actor, Action.MOVE, new_parent)
     if new_parent.path.startswith(union.path):
         raise ValidationError("不能把工会移动到它自己或它的下级之下")
-    if union.kind not in UNION_KINDS_UNDER[new_parent.kind]:
-        raise ValidationError(f"{new_parent.get_kind_display()}下不能设立{union.get_kind_display()}")
+    error = union_kind_error(parent_kind=new_parent.kind, kind=union.kind)
+    if error:
+        raise ValidationError(error)
     old_parent = union.get_parent()
     with transaction.atomic(), set_actor(actor):
         union.move(new_parent, pos="sorted-child" if Union.node_order_by else "last-child")
@@ -185,3 +197,135 @@ def coverage_end(*, actor: Any, enterprise: Enterprise, ended_on: dt.date | None
         current.save(update_fields=["ended_on"])
         Enterprise.objects.filter(pk=enterprise.pk).update(covering_union=None)
         return True
+
+
+# ---------------------------------------------------------------- the console's one-at-a-time writes
+# The dialogs 新增工会 / 编辑 / 新增企业 / 编辑 call these: each requires `change` where it writes (403), checks what a
+# dialog can get wrong that an import cannot (a code already registered to another union or firm), and then goes
+# through the very services the imports use (union_create / union_update / enterprise_upsert / coverage_start), so
+# the rules are theirs. Errors name their field (a dict ValidationError), so the form shows each beside its field.
+
+
+def _code_owner(model: type[Union] | type[Enterprise], *, actor: Any, field: str, code: str,
+                exclude: int | None = None) -> str | None:
+    """Who holds `code` already: "“name”" when the actor sees it, "其他单位" otherwise (never a name out of scope)."""
+    qs = model.objects.filter(**{field: code})
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    owner = qs.first()
+    if owner is None:
+        return None
+    visible = model.objects.visible_to(actor).filter(pk=owner.pk).exists()  # type: ignore[attr-defined]
+    return f"“{owner.name}”" if visible else "其他单位（不在您的管辖范围）"
+
+
+def union_add(*, actor: Any, parent: Union, kind: str, code: object = None, **fields: Any) -> Union:
+    """新增工会 from the console: requires `change` on `parent` (403); the code's USCC rule, the kinds allowed
+    under the parent and creation itself are `union_create`'s. Refuses a code another union holds. Atomic,
+    audited (django-auditlog, actor set)."""
+    require(actor, Action.CHANGE, parent)
+    errors: dict[str, str] = {}
+    clean: str | None = None
+    try:
+        clean = clean_union_code(code)
+    except ValidationError as exc:
+        errors["code"] = "；".join(exc.messages)
+    if clean and (owner := _code_owner(Union, actor=actor, field="code", code=clean)):
+        errors["code"] = f"该统一社会信用代码已登记为{owner}"
+    error = union_kind_error(parent_kind=parent.kind, kind=kind)
+    if error:
+        errors["kind"] = error
+    if errors:
+        raise ValidationError(errors)
+    return union_create(actor=actor, parent=parent, kind=kind, code=clean, **fields)
+
+
+def union_edit(*, actor: Any, union: Union, reason: str = "", **fields: Any) -> bool:
+    """编辑工会 from the console: requires `change` on the union (403); plain fields only (a new parent is a
+    move: `union_move`). Setting the status to 已撤销 needs a reason, written to the audit log beside the change.
+    Refuses a code another union holds. Returns whether anything changed. Atomic, audited."""
+    require(actor, Action.CHANGE, union)
+    errors: dict[str, str] = {}
+    if "code" in fields:
+        try:
+            fields["code"] = clean_union_code(fields["code"])
+        except ValidationError as exc:
+            errors["code"] = "；".join(exc.messages)
+        else:
+            code = fields["code"]
+            if code and (owner := _code_owner(Union, actor=actor, field="code", code=code, exclude=union.pk)):
+                errors["code"] = f"该统一社会信用代码已登记为{owner}"
+    revoking = fields.get("status") == Union.Status.REVOKED and union.status != Union.Status.REVOKED
+    if revoking and not reason.strip():
+        errors["reason"] = "撤销工会须填写原因"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), set_actor(actor):
+        changed = union_update(actor=actor, union=union, **fields)
+        if revoking:
+            LogEntry.objects.log_create(union, action=LogEntry.Action.UPDATE, force_log=True,
+                                        changes={"撤销原因": ["", reason.strip()[:200]]})
+    return changed
+
+
+def enterprise_add(*, actor: Any, uscc: object, township: Union, covering_union: Union | None = None,
+                   **fields: Any) -> Enterprise:
+    """新增企业 from the console: requires `change` on its township federation (and on the covering union, if
+    one is named); the USCC rule is `clean_enterprise_code`'s, the write `enterprise_upsert`'s (and
+    `coverage_start`'s). A USCC already registered is refused (a dialog never overwrites a firm it did not open).
+    Atomic, audited."""
+    require(actor, Action.CHANGE, township)
+    errors: dict[str, str] = {}
+    code = ""
+    try:
+        code = clean_enterprise_code(uscc)
+    except ValidationError as exc:
+        errors["uscc"] = "；".join(exc.messages)
+    if code and (owner := _code_owner(Enterprise, actor=actor, field="uscc", code=code)):
+        errors["uscc"] = f"该统一社会信用代码已登记为{owner}"
+    if township.kind != Union.Kind.TOWNSHIP:
+        errors["township"] = "请选择企业所在的镇街"
+    if covering_union is not None:
+        require(actor, Action.CHANGE, covering_union)
+        if not covering_union.is_grassroots:
+            errors["covering_union"] = f"{covering_union.name}是{covering_union.get_kind_display()}，只有基层工会才能覆盖企业"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), set_actor(actor):
+        enterprise, _outcome = enterprise_upsert(actor=actor, uscc=code, region=township.region, territory=township,
+                                                 **fields)
+        if covering_union is not None:
+            coverage_start(actor=actor, union=covering_union, enterprise=enterprise)
+            enterprise.refresh_from_db()
+    return enterprise
+
+
+def enterprise_edit(*, actor: Any, enterprise: Enterprise, township: Union, covering_union: Union | None = None,
+                    **fields: Any) -> str:
+    """编辑企业 from the console: requires `change` on the firm (403). Moving it to another township needs
+    `change` on both townships (the import's rule); a covering union named must be a grassroots union the actor
+    may change. The USCC is the firm's identity and is not edited. Returns "updated" | "unchanged". Atomic,
+    audited (through `enterprise_upsert` / `coverage_start`)."""
+    require(actor, Action.CHANGE, enterprise)
+    errors: dict[str, str] = {}
+    if township.kind != Union.Kind.TOWNSHIP:
+        errors["township"] = "请选择企业所在的镇街"
+    elif township.pk != enterprise.territory_id:
+        current = Union.objects.get(pk=enterprise.territory_id)
+        if not (path_in_scope(actor, township.path, Action.CHANGE) and
+                path_in_scope(actor, current.path, Action.CHANGE)):
+            errors["township"] = "变更企业的所在镇街须由同时管辖原镇街和新镇街的干部办理"
+    if covering_union is not None and covering_union.pk != enterprise.covering_union_id:
+        require(actor, Action.CHANGE, covering_union)
+        if not covering_union.is_grassroots:
+            errors["covering_union"] = f"{covering_union.name}是{covering_union.get_kind_display()}，只有基层工会才能覆盖企业"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), set_actor(actor):
+        _ent, outcome = enterprise_upsert(actor=actor, uscc=enterprise.uscc, region=township.region,
+                                          territory=township, **fields)
+        if covering_union is not None and covering_union.pk != enterprise.covering_union_id:
+            coverage_start(actor=actor, union=covering_union, enterprise=enterprise)
+            outcome = "updated"
+    enterprise.refresh_from_db()
+    return outcome

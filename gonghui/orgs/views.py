@@ -10,19 +10,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.audit import audit_access
+from gonghui.core.dialogs import dialog, dialog_done, write_or_errors
 from gonghui.core.excel import xlsx_bytes
 from gonghui.core.paging import Listing, paginate
 
 from . import selectors, services
-from .forms import EnterpriseFilterForm, UnionFilterForm, UnionMoveForm
+from .forms import PARENT_KINDS, EnterpriseFilterForm, EnterpriseForm, UnionFilterForm, UnionForm, UnionMoveForm
 from .models import Enterprise, Union
-from .scope import allowed, path_in_scope, scoped
+from .policy import granted  # the shell's one query per request: the actions held anywhere
+from .scope import allowed, path_in_scope, permission, scoped
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -103,7 +106,7 @@ def union_list(request: HttpRequest) -> HttpResponse:
         return _xlsx_response(xlsx_bytes(UNION_EXPORT_COLUMNS, rows, sheet="工会名录"), "工会名录")
     listing = paginate(request, qs, sort=selectors.UNION_SORT)
     selectors.with_parents(list(listing.page.object_list))
-    context = {"form": form, **_listing_context(listing)}
+    context = {"form": form, **_listing_context(listing), "can_add": Action.CHANGE in granted(request.user)}
     template = "orgs/_union_table.html" if request.htmx else "orgs/union_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -138,6 +141,8 @@ def union_detail(request: HttpRequest, union: Union) -> HttpResponse:
         "cov": cov,
         "part": part,
         "move_form": move_form,
+        "can_edit": allowed(user, Action.CHANGE, union),
+        "can_add_child": union.kind in PARENT_KINDS and allowed(user, Action.CHANGE, union),
     }
     return render(request, "orgs/union_detail.html", context)
 
@@ -189,7 +194,8 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         audit_access(actor=request.user, obj=None, model=Enterprise, what=f"导出企业名录 {len(rows)} 条")
         return _xlsx_response(xlsx_bytes(ENTERPRISE_EXPORT_COLUMNS, rows, sheet="企业名录"), "企业名录")
     listing = paginate(request, qs, sort=selectors.ENTERPRISE_SORT)
-    context = {"form": form, **_listing_context(listing), "townships": townships}
+    context = {"form": form, **_listing_context(listing), "townships": townships,
+               "can_add": Action.CHANGE in granted(request.user)}
     template = "orgs/_enterprise_table.html" if request.htmx else "orgs/enterprise_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -208,5 +214,114 @@ def enterprise_detail(request: HttpRequest, enterprise: Enterprise) -> HttpRespo
         "territory_visible": path_in_scope(user, enterprise.territory.path),
         "union_visible": enterprise.covering_union is not None
         and path_in_scope(user, enterprise.covering_union.path),
+        "can_edit": allowed(user, Action.CHANGE, enterprise),
     }
     return render(request, "orgs/enterprise_detail.html", context)
+
+
+# ---------------------------------------------------------------- 新增 / 编辑 dialogs (gonghui.core.dialogs)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission(Action.CHANGE)
+def union_new(request: HttpRequest) -> HttpResponse:
+    """新增工会: under a parent the user holds `change` on (`?parent=` preselects one from a union's page)."""
+    user = request.user
+    initial: dict[str, Any] = {}
+    parent_id = request.GET.get("parent", "")
+    if parent_id.isdigit() and len(parent_id) <= 18:
+        initial["parent"] = int(parent_id)
+    form = UnionForm(request.POST or None, user=user, regions=selectors.region_options(user=user), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        parent = Union.objects.get_visible(user, action=Action.CHANGE, pk=d["parent"])
+        fields = form.service_fields()
+        code = fields.pop("code")
+        union = write_or_errors(form, lambda: services.union_add(actor=user, parent=parent, kind=d["kind"], code=code,
+                                                        **fields))
+        if union is not None:
+            return dialog_done(request, reverse("orgs:union_detail", args=[union.pk]), f"已新增工会“{union.name}”")
+    return dialog(request, "orgs/_union_form.html", {"form": form, "title": "新增工会",
+                                                      "action": reverse("orgs:union_new")},
+                   invalid=request.method == "POST")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@scoped(Union, action=Action.CHANGE, pk="pk", related=("region",))
+def union_edit(request: HttpRequest, union: Union) -> HttpResponse:
+    """编辑工会: its plain fields; its parent is changed by 移动 on its page (the one move service)."""
+    user = request.user
+    form = UnionForm(request.POST or None, user=user, union=union, regions=selectors.region_options(user=user))
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        changed = write_or_errors(form, lambda: services.union_edit(actor=user, union=union,
+                                                           reason=form.cleaned_data.get("reason") or "", **fields))
+        if changed is not None:
+            return dialog_done(request, reverse("orgs:union_detail", args=[union.pk]),
+                         f"已保存“{union.name}”" if changed else "没有需要保存的修改")
+    crumbs = selectors.union_breadcrumbs(user=user, union=union)
+    parent = crumbs[-1] if crumbs and crumbs[-1].depth == union.depth - 1 else None
+    return dialog(request, "orgs/_union_form.html", {
+        "form": form, "title": f"编辑：{union.name}", "union": union, "parent": parent,
+        "action": reverse("orgs:union_edit", args=[union.pk]),
+        "can_move": union.depth > 1 and allowed(user, Action.MOVE, union)}, invalid=request.method == "POST")
+
+
+def _enterprise_context(request: HttpRequest, form: EnterpriseForm, title: str, action: str) -> dict[str, Any]:
+    context: dict[str, Any] = {"form": form, "title": title, "action": action, "enterprise": form.enterprise}
+    existing = getattr(form, "existing", None)
+    if existing is not None:
+        context["existing"] = existing
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@permission(Action.CHANGE)
+def enterprise_new(request: HttpRequest) -> HttpResponse:
+    """新增企业: in a township the user holds `change` on; a USCC already registered links to that firm when the
+    user sees it."""
+    user = request.user
+    townships = selectors.township_options(user=user, action=Action.CHANGE)
+    form = EnterpriseForm(request.POST or None, user=user, townships=townships)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        code = d["uscc"]
+        covering = (Union.objects.get_visible(user, action=Action.CHANGE, pk=d["covering_union"])
+                    if d.get("covering_union") else None)
+        ent = write_or_errors(form, lambda: services.enterprise_add(actor=user, uscc=code,
+                                                           township=form.townships[d["township"]],
+                                                           covering_union=covering, **form.service_fields()))
+        if ent is not None:
+            return dialog_done(request, reverse("orgs:enterprise_detail", args=[ent.pk]), f"已新增企业“{ent.name}”")
+        form.existing = Enterprise.objects.visible_to(user).filter(uscc=code).first()  # type: ignore[attr-defined]
+    return dialog(request, "orgs/_enterprise_form.html",
+                   _enterprise_context(request, form, "新增企业", reverse("orgs:enterprise_new")),
+                   invalid=request.method == "POST")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@scoped(Enterprise, action=Action.CHANGE, pk="pk", arg="enterprise", related=("territory", "covering_union"))
+def enterprise_edit(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
+    """编辑企业: name, township (for a cadre holding `change` on both townships), address, industry, headcount,
+    status, founding date, covering union."""
+    user = request.user
+    townships = selectors.township_options(user=user, action=Action.CHANGE)
+    form = EnterpriseForm(request.POST or None, user=user, townships=townships, enterprise=enterprise)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        township = form.townships.get(d["township"]) or enterprise.territory
+        covering = (Union.objects.get_visible(user, action=Action.CHANGE, pk=d["covering_union"])
+                    if d.get("covering_union") else None)
+        outcome = write_or_errors(form, lambda: services.enterprise_edit(actor=user, enterprise=enterprise, township=township,
+                                                                covering_union=covering, **form.service_fields()))
+        if outcome is not None:
+            return dialog_done(request, reverse("orgs:enterprise_detail", args=[enterprise.pk]),
+                         f"已保存“{enterprise.name}”" if outcome == "updated" else "没有需要保存的修改")
+    return dialog(request, "orgs/_enterprise_form.html",
+                   _enterprise_context(request, form, f"编辑：{enterprise.name}",
+                                       reverse("orgs:enterprise_edit", args=[enterprise.pk])),
+                   invalid=request.method == "POST")

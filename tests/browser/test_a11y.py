@@ -114,3 +114,28 @@ def test_service_menu_and_visit_pages(page: Any, live_server: Any, login: Any) -
                  reverse("demands:visit", args=[visit.pk]), reverse("demands:visit_new"), reverse("demands:team_new")):
         found += violations_on(page, live_server, path)
     assert not found, "\n".join(found)
+
+
+def test_dialogs_and_reason_steps(page: Any, live_server: Any, login: Any) -> None:
+    """The add/edit dialogs as pages (no script) and open in their modal, with errors shown; the reject step open."""
+    login(page, live_server, "dongcheng")
+    union = Union.objects.get(name="东城商圈联合工会委员会")
+    firm = Enterprise.objects.filter(territory__name="东城街道总工会").order_by("pk").first()
+    assert firm is not None
+    found: list[str] = []
+    for path in (reverse("orgs:union_new"), reverse("orgs:union_edit", args=[union.pk]),
+                 reverse("orgs:enterprise_new"), reverse("orgs:enterprise_edit", args=[firm.pk]),
+                 reverse("members:new")):
+        found += violations_on(page, live_server, path)
+    # the modal, open, after a save with errors (every field marked)
+    for list_path, button, form in ((reverse("orgs:union_list"), "union-new", "union-form"),
+                                    (reverse("orgs:enterprise_list"), "enterprise-new", "enterprise-form"),
+                                    (reverse("members:list"), "member-new", "member-form")):
+        page.goto(f"{live_server.url}{list_path}")
+        page.click(f"[data-testid={button}]")
+        page.wait_for_selector(f"#gh-dialog.show [data-testid={form}]")
+        page.click("#gh-dialog [data-testid=save]")
+        page.wait_for_selector("#gh-dialog [data-testid=form-errors]")
+        page.wait_for_timeout(400)  # the modal's fade
+        found += [f"{list_path} (dialog): {v}" for v in axe_violations(page, live_server)]
+    assert not found, "\n".join(found)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from auditlog.models import LogEntry
 from django.apps import apps
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -145,7 +145,12 @@ def test_a_township_admin_cannot_take_over_a_stronger_user(client_as: Any, huang
     assert boss.is_active and district.active
     # the 东城 role itself is within dongcheng's power
     local = boss.role_assignments.get(role=Role.UNION_ADMIN)
-    assert client.post(reverse("user_role_revoke", args=[boss.pk, local.pk])).status_code == 302
+    # without a reason nothing is revoked (the service refuses it), with one it is
+    assert client.post(reverse("user_role_revoke", args=[boss.pk, local.pk]), {"reason": " "}).status_code == 302
+    local.refresh_from_db()
+    assert local.active
+    assert client.post(reverse("user_role_revoke", args=[boss.pk, local.pk]),
+                       {"reason": "岗位调整"}).status_code == 302
     local.refresh_from_db()
     assert not local.active
 
@@ -190,11 +195,14 @@ def test_deactivation_ends_sessions_and_tokens_and_login(client_as: Any, huangya
     his.post(reverse("login"), {"username": "wujun", "password": password})
     assert his.get(reverse("dashboard")).status_code == 200
     assert client_as("dongcheng").post(reverse("user_deactivate", args=[user.pk])).status_code == 302
+    assert his.get(reverse("dashboard")).status_code == 200  # no reason: still active
+    assert client_as("dongcheng").post(reverse("user_deactivate", args=[user.pk]),
+                                       {"reason": "已调离"}).status_code == 302
     assert his.get(reverse("dashboard")).status_code == 302
     assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     assert Client().post(reverse("login"), {"username": "wujun", "password": password}).status_code == 200  # refused
     assert ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() == 0
-    assert _audit_entry(user, "账号").changes == {"账号": "停用"}
+    assert _audit_entry(user, "账号").changes == {"账号": "停用", "原因": "已调离"}
     assert _audit_entry(user, "账号").actor.username == "dongcheng"
 
 
@@ -231,7 +239,7 @@ def test_the_list_shows_last_login_and_failed_attempts(client_as: Any, huangyan:
 def test_nobody_revokes_their_own_roles_or_resets_themselves(dongcheng: Any) -> None:
     own = dongcheng.role_assignments.get()
     with pytest.raises(PermissionDenied):
-        services.role_revoke(actor=dongcheng, assignment=own)
+        services.role_revoke(actor=dongcheng, assignment=own, reason="测试")
     with pytest.raises(PermissionDenied):
         services.user_password_reset(actor=dongcheng, user=dongcheng)
 
@@ -240,6 +248,8 @@ def test_revoke_and_grant_are_audited(huangyan: Any, dong_union: Union) -> None:
     user, _ = services.user_create(actor=huangyan, username="liuyi", display_name="刘毅", role=Role.READONLY,
                                    union=dong_union)
     a = services.role_assign(actor=huangyan, user=user, role=Role.UNION_ADMIN, union=dong_union)
-    services.role_revoke(actor=huangyan, assignment=a)
+    with pytest.raises(ValidationError):
+        services.role_revoke(actor=huangyan, assignment=a, reason="")
+    services.role_revoke(actor=huangyan, assignment=a, reason="岗位调整")
     changes = [e.changes for e in LogEntry.objects.filter(object_pk=str(user.pk)).order_by("timestamp")]
     assert [list(c)[0] for c in changes][-3:] == ["新建用户", "授予角色", "撤销角色"]

@@ -12,3 +12,8 @@ def objects(cast: Any) -> list[tuple[Any, set[str]]]:
     claim = IdentityClaim.objects.create(union=cast.dc_union, person=cast.worker, id_index=cast.worker.id_index,
                                          name=cast.worker.name, phone="13600000009")
     return [(claim, {"dongcheng"})]
+
+
+NO_OBJECT_LINKS = {
+    "members:new": "a form (新增会员; the union is chosen with the picker)",
+}

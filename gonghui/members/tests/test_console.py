@@ -140,7 +140,7 @@ def test_membership_change(client_as: Any) -> None:
     assert Membership.objects.get(person=p, status__in=Membership.OPEN).status == "retained"
     # 除名 without a reason is refused with a message, nothing changes
     r = c.post(reverse("members:change", args=[p.pk]), {"kind": "expel", "on": "2026-10-02", "reason": ""}, follow=True)
-    assert "请填写原因" in r.content.decode()
+    assert "办理除名须填写原因" in r.content.decode()
     assert Membership.objects.get(person=p, status__in=Membership.OPEN).status == "retained"
 
 
