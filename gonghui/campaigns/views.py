@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.errors import WrongState
+from gonghui.core.forms import parse_day
 from gonghui.core.importing import max_upload_bytes, too_big_message
 from gonghui.orgs.models import Union
 from gonghui.orgs.scope import allowed, require, scoped
@@ -45,10 +46,8 @@ D = ScreeningStep.Decision
 
 
 def _date(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text or "")
-    except ValueError:
-        return None
+    """A date box's value (`core.forms.parse_day`): None when blank; a zh-hans ValidationError when no date."""
+    return parse_day(text)
 
 
 def _errors(request: HttpRequest, exc: Exception) -> None:
@@ -62,8 +61,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         require(request.user, Action.CHANGE)
         owner = default_owner(request.user)
-        starts, ends = _date(request.POST.get("starts_on")), _date(request.POST.get("ends_on"))
         try:
+            starts, ends = _date(request.POST.get("starts_on")), _date(request.POST.get("ends_on"))
             if not starts or not ends:
                 raise ValidationError("请填写开始日期和结束日期")
             threshold = int(request.POST.get("threshold") or 25)

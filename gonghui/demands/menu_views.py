@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.errors import WrongState
+from gonghui.core.forms import parse_day
 from gonghui.core.paging import Sort, paginate
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import allowed, permission, scoped
@@ -49,12 +50,8 @@ def _int(value: str | None) -> int | None:
 
 
 def _date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationError(f"日期格式有误：{value[:20]}") from exc
+    """A date box's value (`core.forms.parse_day`): None when blank; a zh-hans ValidationError when no date."""
+    return parse_day(value)
 
 
 def _enterprise(user: Any, text: str) -> Enterprise | None:

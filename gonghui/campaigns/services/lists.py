@@ -28,6 +28,7 @@ from gonghui.core.importing import (
     store_upload,
 )
 from gonghui.core.models import Region
+from gonghui.members.services import require_reason
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import require
 from gonghui.orgs.services import enterprise_upsert
@@ -347,9 +348,7 @@ def row_decision_undo(*, actor: Any, row: ListRow, reason: str) -> ListRow:
     audit log). Only before the list is applied: once applied, the decision has entered the registry and the
     campaign and is corrected there. Requires `change` on the row. Atomic, audited; 409 otherwise."""
     require(actor, Action.CHANGE, row)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("请填写撤销核对的原因")
+    reason = require_reason(reason, "请填写撤销核对的原因")
     with transaction.atomic(), set_actor(actor):
         row = ListRow.objects.select_for_update(of=("self",)).select_related("source_list").get(pk=row.pk)
         before = row.evidence.get("before_decision")

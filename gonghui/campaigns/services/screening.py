@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from gonghui.accounts.permissions import Action
 from gonghui.core.errors import WrongState
+from gonghui.members.services import require_reason
 from gonghui.orgs.models import Enterprise, Union
 from gonghui.orgs.scope import require
 from gonghui.orgs.services import coverage_end, coverage_start
@@ -105,7 +106,7 @@ def firm_screen_undo(*, actor: Any, firm: CampaignFirm, reason: str) -> Screenin
     step linked is ended. 409 when there is nothing to undo or the task is already being worked on.
     Requires `change` on the firm. Atomic, audited."""
     require(actor, Action.CHANGE, firm)
-    reason = (reason or "").strip() or "撤销"
+    reason = require_reason(reason, "撤销筛查须填写原因")
     with transaction.atomic(), set_actor(actor):
         firm = CampaignFirm.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=firm.pk)
         last = firm.steps.filter(undone=False).exclude(decision=D.UNDO).order_by("-pk").first()

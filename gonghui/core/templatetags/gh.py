@@ -99,7 +99,14 @@ def cn_weekday(value: object) -> str:
 
 
 @register.simple_tag
-def cn_date_input(name: str, value: object = "", id: str = "", css: str = "form-control") -> str:
-    """The one date box (core.forms.CnDateInput) for a hand-written filter form: `{% cn_date_input "start" f.start "f-start" %}`."""
-    attrs = {"class": css, **({"id": id} if id else {})}
+def cn_date_input(name: str, value: object = "", id: str = "", css: str = "form-control", required: bool = False,
+                  label: str = "") -> str:
+    """The one date box (core.forms.CnDateInput) for a hand-written form: `{% cn_date_input "start" f.start "f-start" %}`
+    (`required=True`; `label="…"` an aria-label where no <label> points at it). The server parses what it sends
+    with `core.forms.parse_day`."""
+    attrs: dict[str, Any] = {"class": css, **({"id": id} if id else {})}
+    if required:
+        attrs["required"] = True
+    if label:
+        attrs["aria-label"] = label
     return CnDateInput(attrs=attrs).render(name, value or None)
