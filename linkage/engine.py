@@ -1065,9 +1065,10 @@ def near_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
     name_l, slip, addr_sim, same_county`` (``slip``: the differing characters are look-alikes or homophones;
     ``addr_sim``: Jaro-Winkler similarity of the addresses, 0 when one is missing).
 
-    Exact and loss-free at any scale: such names share the half the difference is not in, so only the
-    registry rows sharing a first or a second half (of the same length) with a source row are keyed
-    by every position; the keys are 64-bit hashes and each pair found is checked on its texts."""
+    Exact and loss-free at any scale: such names share the half the difference is not in, so a row is
+    keyed by a position of its second half only when it shares its first half (of a name of the same
+    length) with a row of the other side, and likewise for the first half; a key is the 64-bit hash of
+    the name less that position, and each pair found is checked on its texts."""
     n = pl.col("name_norm").str.len_chars()
     r = right.select(NEAR_COLUMNS).with_columns(n=n).filter(pl.col("n") >= NEAR_MIN_CHARS)
     empty = pl.DataFrame(
@@ -1086,19 +1087,31 @@ def near_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
     half = pl.col("n") // 2
     name = pl.col("name_norm")
     halves = {"a": name.str.slice(0, half).hash(_SEED), "b": name.str.slice(half).hash(_SEED)}
-    rh = r.select("n", **halves)
-    lh = reg.select("row", "n", **halves)
-    share = pl.concat([lh.join(rh.select("n", h).unique(), on=["n", h], how="semi").select("row") for h in halves])
-    reg = reg.join(share.unique(), on="row", how="semi")
+
+    def sharing(df: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
+        # sa: shares its first half with a row of ``other`` (so a difference is in the second half), sb: the second
+        h = df.select("row", "n", **halves)
+        o = other.select("n", **halves)
+        flags = {s: h.join(o.select("n", s).unique(), on=["n", s], how="semi")["row"] for s in halves}
+        return df.with_columns(sa=pl.col("row").is_in(flags["a"]), sb=pl.col("row").is_in(flags["b"])).filter(
+            pl.col("sa") | pl.col("sb")
+        )
+
+    r, reg = sharing(r, reg), sharing(reg, r)
     found = []
-    for i in range(int(r["n"].max())):  # type: ignore[arg-type]
+    top = r["n"].max()
+    for i in range(top if isinstance(top, int) else 0):
 
         def key(df: pl.DataFrame, i: int = i) -> pl.DataFrame:
-            return df.filter(pl.col("n") > i).select(
+            # a difference at position i lies in the second half (i >= n // 2) or the first
+            here = pl.when(pl.lit(i) >= half).then(pl.col("sa")).otherwise(pl.col("sb"))
+            return df.filter((pl.col("n") > i) & here).select(
                 "row", "n", k=pl.concat_str(name.str.slice(0, i), name.str.slice(i + 1)).hash(_SEED)
             )
 
         found.append(key(r).join(key(reg).rename({"row": "left_row"}), on=["n", "k"]).select("row", "left_row"))
+    if not found:
+        return empty
     pairs = pl.concat(found).unique()
     lf = reg.drop("n").rename(lambda c: "left_row" if c == "row" else f"{c}_l")
     pairs = pairs.join(r.drop("n"), on="row").join(lf, on="left_row")
