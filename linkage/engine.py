@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import polars as pl
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from linkage.clean import prepare
+from linkage.clean import pinyin_map, prepare
 from linkage.schema import standardize
+from linkage.vocab import lookalike_classes
 
 OUTPUT: tuple[str, ...] = ("right_row", "left_row", "score", "rule", "decision", "candidate_row")
 EXPLAIN: tuple[str, ...] = ("right_name", "left_name", "agreed", "vetoed")
@@ -543,20 +544,83 @@ def score_pairs(pairs: pl.DataFrame, stats: Stats, opts: Options) -> pl.DataFram
         )
     ]
     parts.append(pl.lit(f"prior:{round(prior, 3)}"))
-    # a name that is neither equal nor a homophone, with neither the county nor the address to back it,
-    # is "one character off with nothing else to decide": a cadre looks at it
+    # "unsure" (a cadre looks at it, see the review band in DESIGN-NOTES): the 字号 differ and
+    # - by a slip (a homophone or look-alike character), both sides are placed, and nothing outside the
+    #   name speaks for the pair (county, address and head count weigh nothing or against: in a one-county
+    #   registry a shared county says nothing; a name with no place at all is left to its score);
+    # - by one other character (康胜 / 康达): another firm as likely as a typo, whatever else agrees;
+    # - by more, with neither a shared known county nor the address to back them;
+    # or the whole names differ in one character that is no slip (checked below, on would-be matches).
+    zh_l, zh_r = pl.col("zh_l"), pl.col("zh_r")
+    la_from, la_to = lookalike_classes()
+    slip = (zh_l != zh_r) & (
+        (pl.col("zh_py_l") == pl.col("zh_py_r"))
+        | (zh_l.str.replace_many(la_from, la_to) == zh_r.str.replace_many(la_from, la_to))
+    )
+    backed = (pl.col("county_w") > 0) | (pl.col("addr_w") > 0) | (pl.col("head_w") > 0)
+    placed = ((pl.col("county_l") != "") & (pl.col("county_r") != "")) | (
+        (pl.col("pref_l") != "") & (pl.col("pref_r") != "")
+    )
     same_county = (pl.col("county_l") != "") & (pl.col("county_l") == pl.col("county_r"))
-    unsure = (pl.col("zh_py_l") != pl.col("zh_py_r")) & ~same_county & (pl.col("addr_w") <= 0)
+    other = (zh_l != zh_r) & ~slip
+    unsure = (
+        (slip & placed & ~backed) | (other & (pl.col("dist") == 1)) | (other & ~same_county & (pl.col("addr_w") <= 0))
+    )
+    df = df.with_columns(
+        would_match=(pl.col("veto") == "") & (pl.col("prob") >= opts.threshold) & ~unsure,
+        unsure=unsure,
+        agreed=pl.concat_str(parts, separator=";"),
+    )
+    df = df.with_columns(unsure=pl.col("unsure") | _one_char_off(df))
     cls = (
         pl.when(pl.col("veto") != "")
         .then(pl.lit("vetoed"))
-        .when((pl.col("prob") >= opts.threshold) & ~unsure)
+        .when((pl.col("prob") >= opts.threshold) & ~pl.col("unsure"))
         .then(pl.lit("match"))
         .when((pl.col("prob") >= opts.threshold) | (pl.col("prob") >= opts.review_threshold))
         .then(pl.lit("review"))
         .otherwise(pl.lit("none"))
     )
-    return df.with_columns(agreed=pl.concat_str(parts, separator=";"), cls=cls)
+    return df.with_columns(cls=cls).drop("would_match", "unsure")
+
+
+def _slip_chars(a: str, b: str) -> bool:
+    """Whether character ``b`` written for ``a`` is a slip: a look-alike or the same fuzzy pinyin."""
+    la_from, la_to = lookalike_classes()
+    canon = dict(zip(la_from, la_to, strict=True))
+    if canon.get(a, a) == canon.get(b, b):
+        return True
+    py = pinyin_map()
+    return py.get(a, a) == py.get(b, b)
+
+
+def one_char_off(a: str, b: str) -> tuple[bool, bool]:
+    """(the two texts have the same length and differ in exactly one position, that difference is a slip)."""
+    if len(a) != len(b) or a == b:
+        return False, False
+    diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    if len(diff) != 1:
+        return False, False
+    return True, _slip_chars(*diff[0])
+
+
+def _one_char_off(df: pl.DataFrame) -> pl.Series:
+    """Per pair, whether the whole cleaned names differ in one character that is no slip and their cores
+    differ (台州市黄岩通德… / 台州市黄恒通德…): near-identical names that nothing but a code could decide.
+    Asked only of the pairs in ``would_match`` (about one per matched row)."""
+    # only a difference in the core (字号 + trade, as parsed): a region written another way (金华 / 金东) or
+    # another shop form (商店 / 商行) is for the county and form weights to judge
+    ask = (
+        df["would_match"]
+        & (df["core_l"] != df["core_r"])
+        & (df["name_norm_l"].str.len_chars() == df["name_norm_r"].str.len_chars())
+    )
+    sub = df.select("name_norm_l", "name_norm_r").filter(ask)
+    got = [off and not slipped for off, slipped in (one_char_off(a, b) for a, b in sub.iter_rows())]
+    out = pl.Series("one_char_off", [False] * df.height, dtype=pl.Boolean)
+    if got:
+        out = out.scatter(ask.arg_true(), pl.Series(got, dtype=pl.Boolean))
+    return out
 
 
 def join_features(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
@@ -606,9 +670,13 @@ def assemble(
     names: pl.DataFrame,
     left: pl.DataFrame,
     explain: bool,
+    near: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One output row per right row, in right-row order. Precedence: a code match, an exact name, a
-    scored match; else a review (a code whose names disagree, then a scored candidate); else none."""
+    scored match; else a review (a code whose names disagree, then a whole name one character off
+    (``near_reviews``), then a scored candidate); else none."""
+    if near is None:
+        near = pl.DataFrame(schema={"right_row": pl.Int64, "left_row": pl.Int64})
     f64, i64, utf = pl.Float64, pl.Int64, pl.Utf8
 
     col, lit = pl.col, pl.lit
@@ -632,6 +700,7 @@ def assemble(
             col("rule"),
             lit("org_code:agree;name:disagree"),
         ),
+        (near, "review", col("left_row"), lit(0.5), lit("fuzzy"), lit("name:one_char_off")),
         (
             names.filter(col("review_row").is_not_null()),
             "review",
@@ -985,6 +1054,133 @@ def match_blocks(
     return pl.concat(won)
 
 
+# a whole name one character off from a registry name is put up for review from this many characters on
+NEAR_MIN_CHARS = 6
+NEAR_COLUMNS: tuple[str, ...] = ("row", "name_norm", "uscc", "org", "county", "pref", "branch_py", "addr")
+
+
+def near_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """Pairs whose cleaned names have the same length (at least ``NEAR_MIN_CHARS``) and differ in exactly
+    one position, with no conflicting valid code, known county, prefecture or branch: ``row, left_row,
+    name_l, slip, addr_sim, same_county`` (``slip``: the differing characters are look-alikes or homophones;
+    ``addr_sim``: Jaro-Winkler similarity of the addresses, 0 when one is missing).
+
+    Exact and loss-free at any scale: such names share the half the difference is not in, so a row is
+    keyed by a position of its second half only when it shares its first half (of a name of the same
+    length) with a row of the other side, and likewise for the first half; a key is the 64-bit hash of
+    the name less that position, and each pair found is checked on its texts."""
+    n = pl.col("name_norm").str.len_chars()
+    r = right.select(NEAR_COLUMNS).with_columns(n=n).filter(pl.col("n") >= NEAR_MIN_CHARS)
+    empty = pl.DataFrame(
+        schema={
+            "row": pl.Int64,
+            "left_row": pl.Int64,
+            "name_l": pl.Utf8,
+            "slip": pl.Boolean,
+            "addr_sim": pl.Float64,
+            "same_county": pl.Boolean,
+        }
+    )
+    if r.height == 0:
+        return empty
+    reg = left.select(NEAR_COLUMNS).with_columns(n=n).join(r.select(pl.col("n").unique()), on="n", how="semi")
+    half = pl.col("n") // 2
+    name = pl.col("name_norm")
+    halves = {"a": name.str.slice(0, half).hash(_SEED), "b": name.str.slice(half).hash(_SEED)}
+
+    def sharing(df: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
+        # sa: shares its first half with a row of ``other`` (so a difference is in the second half), sb: the second
+        h = df.select("row", "n", **halves)
+        o = other.select("n", **halves)
+        flags = {s: h.join(o.select("n", s).unique(), on=["n", s], how="semi")["row"] for s in halves}
+        return df.with_columns(sa=pl.col("row").is_in(flags["a"]), sb=pl.col("row").is_in(flags["b"])).filter(
+            pl.col("sa") | pl.col("sb")
+        )
+
+    r, reg = sharing(r, reg), sharing(reg, r)
+    found = []
+    top = r["n"].max()
+    for i in range(top if isinstance(top, int) else 0):
+
+        def key(df: pl.DataFrame, i: int = i) -> pl.DataFrame:
+            # a difference at position i lies in the second half (i >= n // 2) or the first
+            here = pl.when(pl.lit(i) >= half).then(pl.col("sa")).otherwise(pl.col("sb"))
+            return df.filter((pl.col("n") > i) & here).select(
+                "row", "n", k=pl.concat_str(name.str.slice(0, i), name.str.slice(i + 1)).hash(_SEED)
+            )
+
+        found.append(key(r).join(key(reg).rename({"row": "left_row"}), on=["n", "k"]).select("row", "left_row"))
+    if not found:
+        return empty
+    pairs = pl.concat(found).unique()
+    lf = reg.drop("n").rename(lambda c: "left_row" if c == "row" else f"{c}_l")
+    pairs = pairs.join(r.drop("n"), on="row").join(lf, on="left_row")
+
+    def differ(c: str) -> pl.Expr:
+        return (pl.col(c) != "") & (pl.col(f"{c}_l") != "") & (pl.col(c) != pl.col(f"{c}_l"))
+
+    pairs = pairs.filter(
+        ~differ("uscc")
+        & ~differ("org")
+        & ~differ("county")
+        & ~differ("pref")
+        & (pl.col("branch_py") == pl.col("branch_py_l"))
+    )
+    checked = [one_char_off(a, b) for a, b in pairs.select("name_norm", "name_norm_l").iter_rows()]
+    sims = [
+        JaroWinkler.normalized_similarity(a, b) if a and b else 0.0
+        for a, b in pairs.select("addr", "addr_l").iter_rows()
+    ]
+    return (
+        pairs.with_columns(
+            off=pl.Series([c[0] for c in checked], dtype=pl.Boolean),
+            slip=pl.Series([c[1] for c in checked], dtype=pl.Boolean),
+            addr_sim=pl.Series(sims, dtype=pl.Float64),
+        )
+        .filter("off")
+        .select(
+            pl.col("row").cast(pl.Int64),
+            pl.col("left_row").cast(pl.Int64),
+            name_l="name_norm_l",
+            slip="slip",
+            addr_sim="addr_sim",
+            same_county=(pl.col("county") != "") & (pl.col("county") == pl.col("county_l")),
+        )
+    )
+
+
+def near_reviews(
+    left: pl.DataFrame, right: pl.DataFrame, codes: pl.DataFrame, exact: pl.DataFrame, names: pl.DataFrame
+) -> pl.DataFrame:
+    """The review band's "near-identical names with no code": per right row that no code, exact name or
+    score matched, its registry name one character off (``near_pairs``), best first: the row's scored
+    review candidate, a slip, the closer address, a shared county, then the smaller name and row.
+    ``right_row, left_row``; a row whose best is its scored review candidate is left to that review
+    (it carries the weights)."""
+    done = pl.concat(
+        [
+            codes.select(row="right_row"),
+            exact.select(row="right_row"),
+            names.filter(pl.col("left_row").is_not_null()).select(row="right_row"),
+        ]
+    ).with_columns(pl.col("row").cast(pl.Int64))
+    rest = right.join(done, on="row", how="anti")
+    scored = names.filter(pl.col("review_row").is_not_null()).select(
+        row=pl.col("right_row").cast(pl.Int64), left_row=pl.col("review_row").cast(pl.Int64), scored=pl.lit(True)
+    )
+    keys = ["row", "scored", "slip", "addr_sim", "same_county", "name_l", "left_row"]
+    return (
+        near_pairs(left, rest)
+        .join(scored, on=["row", "left_row"], how="left")
+        .with_columns(pl.col("scored").fill_null(False))
+        .sort(keys, descending=[False, True, True, True, True, False, False])
+        .group_by("row", maintain_order=True)
+        .first()
+        .filter(~pl.col("scored"))
+        .select(right_row="row", left_row="left_row")
+    )
+
+
 def with_rows(df: pl.DataFrame) -> pl.DataFrame:
     """Standardize columns and number rows 1..n."""
     return standardize(df).with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64))
@@ -1006,7 +1202,8 @@ def match_prepared(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl
     codes, exact, todo = _codes_and_exact(left, right)
     stats = compute_stats(left, right, term_counts=False)
     names = decide(match_blocks(left, right, todo, stats, opts))
-    return assemble(right, codes, exact, names, left, opts.explain)
+    near = near_reviews(left, right, codes, exact, names)
+    return assemble(right, codes, exact, names, left, opts.explain, near)
 
 
 def match_prepared_simple(left: pl.DataFrame, right: pl.DataFrame, opts: Options) -> pl.DataFrame:
@@ -1020,7 +1217,8 @@ def match_prepared_simple(left: pl.DataFrame, right: pl.DataFrame, opts: Options
         for i in range(0, pairs.height, SCORE_CHUNK):
             won.append(winners(score_pairs(join_features(pairs.slice(i, SCORE_CHUNK), lb, rb), stats, opts)))
     names = decide(pl.concat(won))
-    return assemble(right, codes, exact, names, left, opts.explain)
+    near = near_reviews(left, right, codes, exact, names)
+    return assemble(right, codes, exact, names, left, opts.explain, near)
 
 
 def empty_winners() -> pl.DataFrame:

@@ -6,8 +6,8 @@ from any data set): branches of national and provincial firms at every level, pr
 Source rows carry another department's usual variants: code present / absent / mistyped (check digit
 fails) / organisation code only, county known / unknown, homophone slips inside the name, traditional
 characters, full width, brackets, odd whitespace. Hard negatives are built per shape (a sibling branch,
-the same generic business of another county, a 字号 one character off in another county, a valid
-organisation code shared with an unrelated firm).
+the same generic business of another county, a 字号 one character off in another county or in the
+firm's own county with no code, a valid organisation code shared with an unrelated firm).
 
 ``Dataset.slices`` holds the shape of each source row (``neg_*`` for negatives, ``new`` for firms
 absent from the registry); ``Dataset.code_slices`` holds the variant, as ``<name variant>/<code
@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from linkage.clean import pinyin_map
 from linkage.codes import USCC_ALPHABET, org_check_char, uscc_check_char
 from linkage.regions import PREFECTURES, county_code, short_name
 from linkage.synth import ZH_CHARS, Dataset, _homophones, _traditional
+from linkage.vocab import LOOKALIKE
 
 SHAPES: tuple[str, ...] = (
     "plain",
@@ -212,6 +214,10 @@ def _build_named(shape: str, rng: random.Random, place: tuple[str, str]) -> tupl
             return f"{zh}{trade}（浙江）有限公司", zh, True, ("co", zh + trade, "")
         return f"{ps}{zh}（{cs}）{trade}有限公司", zh, True, co
     raise ValueError(shape)
+
+
+def _pinyin_of(c: str) -> str:
+    return pinyin_map().get(c, c)
 
 
 def _spaces(s: str, rng: random.Random) -> str:
@@ -402,6 +408,25 @@ def generate_shapes(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
         add(name, u, o, county, None, "neg_one_char_other_county", f"exact/{cl}/{cv}")
         return True
 
+    def neg_one_char_same_county() -> bool:
+        """The registry firm's name with one 字号 character changed to another (no look-alike, no
+        homophone), in the firm's own county and with no code: a near-namesake that the name cannot tell
+        from a typo (never a link; the review band may put it up)."""
+        f = firms[rng.randrange(len(firms))]
+        if len(f.zh) < 2 or f.zh not in f.name:
+            return False
+        i = rng.randrange(len(f.zh))
+        py = _pinyin_of(f.zh[i])
+        pool = [x for x in ZH_CHARS if x != f.zh[i] and x not in _homophones().get(f.zh[i], []) and _pinyin_of(x) != py]
+        c = rng.choice([x for x in pool if LOOKALIKE.get(x) != f.zh[i] and LOOKALIKE.get(f.zh[i]) != x])
+        name = f.name.replace(f.zh, f.zh[:i] + c + f.zh[i + 1 :], 1)
+        if name in seen:
+            return False
+        seen.add(name)
+        county, cv = _county_cell(f, rng, 0.3)
+        add(name, "", "", county, None, "neg_one_char_same_county", f"exact/nocode/{cv}")
+        return True
+
     def neg_org_collision() -> bool:
         """An unrelated firm whose (valid) organisation code happens to equal a registry firm's."""
         f = firms[rng.randrange(len(firms))]
@@ -415,7 +440,13 @@ def generate_shapes(n_registry: int, n_source: int, seed: int = 1) -> Dataset:
         add(name, "", f"{f.uscc[8:16]}-{f.uscc[16]}", county, None, "neg_org_collision", f"exact/orgonly/{cv}")
         return True
 
-    negatives = [neg_sibling, neg_generic_other_county, neg_one_char_other_county, neg_org_collision]
+    negatives = [
+        neg_sibling,
+        neg_generic_other_county,
+        neg_one_char_other_county,
+        neg_one_char_same_county,
+        neg_org_collision,
+    ]
     while len(src) < n_source:
         r = rng.random()
         if r < 0.72 and cursor < len(order):

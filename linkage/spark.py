@@ -273,10 +273,12 @@ def match_spark(
     names = engine.decide(pl.concat([engine.empty_winners(), _collect(won)]))
 
     def name_rows(side: DataFrame) -> pl.DataFrame:
-        """One side's normalised names, keyed by row (for --explain and the output's order)."""
-        return _collect(side.select("row", "name_norm"))
+        """One side's normalised names and what ``engine.near_pairs`` compares, keyed by row (for the
+        review band's near-identical names, --explain and the output's order)."""
+        return _collect(side.select(*engine.NEAR_COLUMNS))
 
     lnames, rnames = name_rows(L), name_rows(R)
     for frame in (LK, RK, todo, scored):
         frame.unpersist()
-    return engine.assemble(rnames, codes, exact, names, lnames, opts.explain)
+    near = engine.near_reviews(lnames, rnames, codes, exact, names)
+    return engine.assemble(rnames, codes, exact, names, lnames, opts.explain, near)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 TRADES: tuple[str, ...] = (
     "电子科技",
@@ -283,3 +284,91 @@ GENERIC_WORDS: tuple[str, ...] = (
 def alternation(words: tuple[str, ...] | list[str]) -> str:
     """Regex alternation of ``words``, longest first so the longest spelling wins."""
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+# characters that a hand or an OCR pass mistakes for one another (形近字): a slip, not another name
+LOOKALIKE: dict[str, str] = {
+    "己": "已",
+    "未": "末",
+    "士": "土",
+    "王": "玉",
+    "玉": "王",
+    "天": "夭",
+    "日": "曰",
+    "人": "入",
+    "大": "太",
+    "太": "犬",
+    "木": "本",
+    "本": "木",
+    "休": "体",
+    "晴": "睛",
+    "明": "朋",
+    "宏": "宠",
+    "鸿": "鸠",
+    "达": "这",
+    "辉": "晖",
+    "昌": "冒",
+    "金": "全",
+    "华": "毕",
+    "利": "刮",
+    "泰": "秦",
+    "春": "舂",
+    "贝": "见",
+    "力": "九",
+    "发": "友",
+    "友": "发",
+    "永": "水",
+    "荣": "茉",
+    "祥": "样",
+    "样": "祥",
+    "佳": "住",
+    "住": "佳",
+    "润": "闰",
+    "晨": "晟",
+    "晟": "晨",
+    "鑫": "森",
+    "森": "鑫",
+    "汇": "江",
+    "江": "汇",
+    "洋": "祥",
+    "源": "原",
+    "银": "很",
+    "鹏": "朋",
+    "帆": "帜",
+    "峰": "锋",
+    "石": "右",
+    "亮": "高",
+    "旭": "旮",
+    "浩": "皓",
+    "泉": "原",
+    "兰": "当",
+    "竹": "行",
+    "梅": "海",
+    "海": "梅",
+    "雪": "雷",
+    "宁": "字",
+    "安": "按",
+    "凯": "铠",
+    "星": "早",
+    "龙": "尤",
+}
+
+
+@lru_cache(maxsize=1)
+def lookalike_classes() -> tuple[list[str], list[str]]:
+    """(characters, their class representative): look-alike pairs joined transitively (大/太/犬 is one
+    class), so that two 字号 that differ only by look-alike slips map to the same text."""
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while parent.get(c, c) != c:
+            c = parent[c]
+        return c
+
+    for a, b in sorted(LOOKALIKE.items()):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    chars = sorted({*LOOKALIKE, *LOOKALIKE.values()})
+    pairs = [(c, find(c)) for c in chars if find(c) != c]
+    return [c for c, _ in pairs], [r for _, r in pairs]
