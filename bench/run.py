@@ -258,6 +258,12 @@ CASES = [
     Case("组织树", "orgs:tree"),
     Case("镇街工会详情", "orgs:union_detail", kwargs="township"),
     Case("工作台", "dashboard"),
+    # the 工作台's panels, each its own request (htmx): the to-do panel and every app's figures
+    Case("工作台·待办", "/panels/todo/"),
+    Case("工作台·组织", "/panels/orgs/"),
+    Case("工作台·会员", "/panels/members/"),
+    Case("工作台·建会入会", "/panels/campaigns/"),
+    Case("工作台·职工诉求", "/panels/demands/"),
     Case("API 工会列表", "/api/v1/unions"),
     Case("API 工会列表 offset=5000", "/api/v1/unions", "offset=5000"),
     Case("API 企业列表", "/api/v1/enterprises"),

@@ -71,3 +71,20 @@ def test_todo_counts_what_the_user_may_act_on_not_what_they_see(cast: Any) -> No
     mixed = _counts(cast.mixed)
     assert mixed["joins"] == Membership.objects.filter(status="pending", union=cast.dc_union).count()
     assert mixed["joins"] < selectors.pending_joins(user=cast.mixed).count()  # he sees dc_union2's applicant too
+
+
+def test_the_panels_member_count_is_the_member_lists_count(cast: Any) -> None:
+    """member_count counts by subtraction (fast at city scale); it must equal the list it links to, with pending
+    applicants (apart from members), retained members and people who left all present."""
+    from gonghui.members.models import Membership
+    from gonghui.members.selectors import MemberFilters, member_count, member_list
+    from tests import factories as f
+
+    applicant = f.PersonFactory(current_union=cast.dc_union)
+    f.MembershipFactory(person=applicant, union=cast.dc_union, status=Membership.Status.PENDING)
+    retained = f.PersonFactory(current_union=cast.yq_union)
+    f.MembershipFactory(person=retained, union=cast.yq_union, status=Membership.Status.RETAINED)
+    for user in (cast.huangyan, cast.dongcheng, cast.yuanqiao, cast.kuaidi, cast.chakan):
+        assert member_count(user=user) == member_list(user=user).count(), user.username
+        assert applicant not in member_list(user=user)
+    assert member_list(user=cast.dongcheng, filters=MemberFilters(status="pending")).filter(pk=applicant.pk).exists()
