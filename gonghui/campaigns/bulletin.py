@@ -65,6 +65,19 @@ def parse_quarter(text: str) -> dt.date:
         raise ValueError("quarter 应为 YYYY-Qn，如 2026-Q4") from exc
 
 
+def months_of(campaign: Campaign, chosen: dt.date) -> list[tuple[str, str]]:
+    """The months a bulletin can be asked for, newest first, as (YYYY-MM, 2026年11月): from the campaign's start to
+    this month or its end (and the chosen one, should it lie outside). A select, not `<input type=month>`, which
+    an English-locale browser shows as "December 2026"."""
+    month = campaign.starts_on.replace(day=1)
+    last = min(timezone.localdate(), campaign.ends_on).replace(day=1)
+    days = {chosen}
+    while month <= last and len(days) < 121:
+        days.add(month)
+        month = month_end(month) + dt.timedelta(days=1)
+    return [(f"{d:%Y-%m}", f"{d.year}年{d.month}月") for d in sorted(days, reverse=True)]
+
+
 def month_end(first: dt.date) -> dt.date:
     return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 

@@ -345,7 +345,7 @@ def bulletin(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     table = [(i, r["name"], bulletins.cells(r)) for i, r in enumerate(data["townships"], start=1)]
     return render(request, "campaigns/bulletin.html", {
         "campaign": campaign, "data": data, "month": month, "this_quarter": q, "labels": bulletins.LABELS,
-        "table": table, "totals": bulletins.cells(data["totals"])})
+        "table": table, "totals": bulletins.cells(data["totals"]), "months": bulletins.months_of(campaign, month)})
 
 
 @login_required

@@ -240,6 +240,7 @@ def test_bulletin_numbers_equal_the_database_in_json_docx_and_xlsx(cast: Any, se
     assert rows[cast.dongcheng_town.name][11] == f"{coverage_now * 100:.1f}%"
     page = client_as("huangyan").get(f"/campaigns/{campaign.pk}/bulletin/?month=2026-11").content.decode()
     assert f"{points:+.1f}个百分点" in page and "建会率较上月" in page
+    assert '<option value="2026-11" selected>2026年11月</option>' in page and 'type="month"' not in page
 
 
 NOV_END, OCT_END = dt.date(2026, 11, 30), dt.date(2026, 10, 31)
