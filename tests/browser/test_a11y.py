@@ -136,6 +136,8 @@ def test_dialogs_and_reason_steps(page: Any, live_server: Any, login: Any) -> No
         page.wait_for_selector(f"#gh-dialog.show [data-testid={form}]")
         page.click("#gh-dialog [data-testid=save]")
         page.wait_for_selector("#gh-dialog [data-testid=form-errors]")
+        # htmx settles the swapped fields' attributes (is-invalid) a moment after the new content is in
+        page.wait_for_selector("#gh-dialog .is-invalid")
         page.wait_for_timeout(400)  # the modal's fade
         found += [f"{list_path} (dialog): {v}" for v in axe_violations(page, live_server)]
     assert not found, "\n".join(found)

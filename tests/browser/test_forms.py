@@ -45,6 +45,8 @@ def test_create_a_union_in_the_dialog_errors_then_fixed(request, fixture, live_s
         dialog.locator("#id_founded_on").fill("2026-13-01")
         dialog.locator("[data-testid=save]").click()
         p.wait_for_selector("#gh-dialog [data-testid=form-errors]")
+        # htmx settles the swapped fields' attributes (is-invalid) a moment after the new content is in
+        p.wait_for_selector("#gh-dialog .is-invalid")
         # every error at once, each beside its field, the focus on the first
         assert dialog.locator(".is-invalid").count() >= 2
         assert "校验位错误" in dialog.locator("#id_code_error").inner_text()
