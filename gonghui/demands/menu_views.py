@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -26,7 +26,7 @@ from gonghui.orgs.scope import allowed, permission, scoped
 from . import exports, selectors, services
 from .forms import HandledPlaceForm
 from .models import CircuitVisit, ServiceItem, ServiceOrder, ServiceTeam, VisitPhoto
-from .photos import visit_photo_root
+from .photos import photo_response, visit_photo_root
 
 OS = ServiceOrder.Status
 ORDER_SORT = Sort({"created": ("created_at",), "status": ("status", "-created_at"), "service": ("service__name",)},
@@ -348,10 +348,4 @@ def visit_detail(request: HttpRequest, circuitvisit: CircuitVisit) -> HttpRespon
 @scoped(VisitPhoto, pk="pk")
 def visit_photo(request: HttpRequest, visitphoto: VisitPhoto) -> FileResponse:
     """A visit's photo, to those who see the visit (the file lives in the private store)."""
-    path = visit_photo_root() / visitphoto.path
-    if not path.is_file():
-        raise Http404("照片不存在")
-    response = FileResponse(path.open("rb"), content_type=visitphoto.content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(visit_photo_root(), visitphoto.path, visitphoto.content_type)

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,7 @@ from gonghui.orgs.scope import allowed, permission, scoped
 from . import exports, selectors, services
 from .forms import PlaceForm
 from .models import Category, Demand, DemandPhoto
-from .photos import photo_root
+from .photos import photo_response, photo_root
 
 S = Demand.Status
 
@@ -168,13 +168,7 @@ def _step(request: HttpRequest, demand: Demand) -> HttpResponse:
 @scoped(DemandPhoto, pk="pk")
 def photo(request: HttpRequest, demandphoto: DemandPhoto) -> FileResponse:
     """A demand's photo, to those who see the demand (the file lives in the private store)."""
-    path = photo_root() / demandphoto.path
-    if not path.is_file():
-        raise Http404("照片不存在")
-    response = FileResponse(path.open("rb"), content_type=demandphoto.content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(photo_root(), demandphoto.path, demandphoto.content_type)
 
 
 @login_required
