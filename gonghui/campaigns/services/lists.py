@@ -337,7 +337,7 @@ def row_decide(*, actor: Any, row: ListRow, same: bool) -> ListRow:
             row.reason = row.reason or "人工核对：不是同一企业"
         row.save()
         if row.source_list.status == SourceList.Status.APPLIED:
-            _apply_rows(actor, row.source_list, [row], previous=None)
+            _apply_rows(actor, row.source_list, [row])
         SourceList.objects.filter(pk=row.source_list_id).update(counts=list_counts(row.source_list))
         return row
 
@@ -435,8 +435,7 @@ def list_apply_run(list_id: int) -> dict[str, int]:
                 batch = list(_rows_to_apply(locked).filter(pk__gt=locked.applied_upto).order_by("pk")[:APPLY_BATCH])
                 if not batch:
                     break
-                previous = _previous_list(locked)
-                done = _apply_rows(actor, locked, batch, previous=previous)
+                done = _apply_rows(actor, locked, batch)
                 movement = {k: int(locked.movement.get(k, 0)) + done.get(k, 0) for k in MOVEMENT_KEYS}
                 locked.applied_upto, locked.movement = batch[-1].pk, movement
                 locked.progress = min(0.99, _rows_to_apply(locked).filter(pk__lte=batch[-1].pk).count() / total)
@@ -465,8 +464,7 @@ def _previous_list(source_list: SourceList) -> SourceList | None:
             .order_by("-as_of", "-pk").first())
 
 
-def _apply_rows(actor: Any, source_list: SourceList, rows: list[ListRow],
-                previous: SourceList | None) -> dict[str, int]:
+def _apply_rows(actor: Any, source_list: SourceList, rows: list[ListRow]) -> dict[str, int]:
     campaign = source_list.campaign
     movement = {"new": 0, "moved_in": 0, "gone": 0, "created": 0, "headcount_updated": 0}
     had_lists = SourceList.objects.filter(campaign=campaign, status=SourceList.Status.APPLIED).exclude(
